@@ -1,0 +1,305 @@
+/**
+ * In-memory transport for unit tests. It keeps the promises of the real ones (checked by the
+ * shared contract suite): no own echoes, no history replay on join, sends queued while offline
+ * and delivered after reconnect, blobs verified by sha256, state per (workspace, type, key).
+ */
+import { randomUUID } from 'node:crypto';
+import { NetworkError, UsageError, quote } from '../errors.ts';
+import { withDeadline } from './deadline.ts';
+import { Listeners } from './listeners.ts';
+import { assertValidOutbound, sha256Hex } from './payload.ts';
+import type {
+  Availability,
+  BlobMeta,
+  BlobRef,
+  ConnectionState,
+  JsonObject,
+  Member,
+  Outbound,
+  SendReceipt,
+  StateEntry,
+  Target,
+  Transport,
+  TransportEvent,
+  TransportListener,
+  WaitOptions,
+  WorkspaceInfo,
+} from './transport.ts';
+
+const ADDRESS = /^fake:[a-z0-9_-]+$/;
+const WORKSPACE = /^#[a-z0-9_.-]+$/;
+
+interface Room {
+  members: Map<string, Member>;
+  state: Map<string, StateEntry>;
+}
+
+/** The shared "server" fake transports connect to. */
+export class FakeNetwork {
+  readonly #peers = new Map<string, FakeTransport>();
+  readonly #rooms = new Map<string, Room>();
+  readonly #blobs = new Map<string, Uint8Array>();
+  readonly #mailboxes = new Map<string, TransportEvent[]>();
+
+  /** A new transport for `name` (address `fake:name`). */
+  transport(name: string): FakeTransport {
+    return new FakeTransport(this, `fake:${name}`);
+  }
+
+  /** Simulate an outage: every peer drops and comes back after `ms`. */
+  async interrupt(ms = 50): Promise<void> {
+    const peers = [...this.#peers.values()];
+    for (const peer of peers) peer.drop();
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    for (const peer of peers) peer.restore();
+  }
+
+  /** @internal */ attach(peer: FakeTransport): void {
+    this.#peers.set(peer.address, peer);
+    const waiting = this.#mailboxes.get(peer.address) ?? [];
+    this.#mailboxes.delete(peer.address);
+    for (const event of waiting) peer.deliver(event);
+  }
+
+  /** @internal */ detach(peer: FakeTransport): void {
+    this.#peers.delete(peer.address);
+  }
+
+  /** @internal */ room(workspace: string): Room | undefined {
+    return this.#rooms.get(workspace);
+  }
+
+  /** @internal */ openRoom(workspace: string): { room: Room; created: boolean } {
+    const existing = this.#rooms.get(workspace);
+    if (existing) return { room: existing, created: false };
+    const room: Room = { members: new Map(), state: new Map() };
+    this.#rooms.set(workspace, room);
+    return { room, created: true };
+  }
+
+  /** @internal */ route(from: string, target: Target, event: TransportEvent): void {
+    if (target.kind === 'direct') {
+      this.#deliverTo(target.address, event);
+      return;
+    }
+    for (const member of this.#rooms.get(target.workspace)?.members.keys() ?? []) {
+      if (member !== from) this.#deliverTo(member, event);
+    }
+  }
+
+  /** @internal */ putBlob(sha256: string, data: Uint8Array): void {
+    this.#blobs.set(sha256, data);
+  }
+
+  /** @internal */ getBlob(sha256: string): Uint8Array | undefined {
+    return this.#blobs.get(sha256);
+  }
+
+  #deliverTo(address: string, event: TransportEvent): void {
+    const peer = this.#peers.get(address);
+    if (peer) {
+      peer.deliver(event);
+      return;
+    }
+    // Like an offline store: direct messages wait for the peer; workspace traffic is missed.
+    if (event.type !== 'presence') {
+      const box = this.#mailboxes.get(address) ?? [];
+      box.push(
+        event.type === 'text' || event.type === 'payload' ? { ...event, delayed: true } : event,
+      );
+      this.#mailboxes.set(address, box);
+    }
+  }
+}
+
+/** One peer on a FakeNetwork. */
+export class FakeTransport implements Transport {
+  readonly network = 'fake';
+  readonly address: string;
+  #state: ConnectionState = 'offline';
+  readonly #net: FakeNetwork;
+  readonly #listeners = new Listeners();
+  readonly #joined = new Set<string>();
+  readonly #outbox: (() => void)[] = [];
+  readonly #inbox: TransportEvent[] = [];
+
+  constructor(net: FakeNetwork, address: string) {
+    this.#net = net;
+    this.address = address;
+  }
+
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  connect(): Promise<void> {
+    this.#setState('online');
+    this.#net.attach(this);
+    return Promise.resolve();
+  }
+
+  async close(): Promise<void> {
+    if (this.#state === 'closed') return;
+    for (const workspace of [...this.#joined]) await this.leaveWorkspace(workspace);
+    this.#net.detach(this);
+    this.#setState('closed');
+  }
+
+  subscribe(listener: TransportListener): () => void {
+    return this.#listeners.add(listener);
+  }
+
+  resolveTarget(input: string): Promise<Target> {
+    if (WORKSPACE.test(input)) return Promise.resolve({ kind: 'workspace', workspace: input });
+    if (ADDRESS.test(input)) return Promise.resolve({ kind: 'direct', address: input });
+    return Promise.reject(
+      new UsageError(
+        `expected a fake address like fake:alice or a workspace like #room, got ${quote(input)}`,
+      ),
+    );
+  }
+
+  async send(target: Target, content: Outbound, options?: WaitOptions): Promise<SendReceipt> {
+    assertValidOutbound(content);
+    this.#assertOpen();
+    if (target.kind === 'workspace' && !this.#joined.has(target.workspace)) {
+      throw new UsageError(`not joined to workspace ${quote(target.workspace)}: join it first`);
+    }
+    const id = randomUUID();
+    const where: Target =
+      target.kind === 'direct' ? { kind: 'direct', address: this.address } : target;
+    const base = { id, from: this.address, target: where, timestamp: Date.now(), delayed: false };
+    const event: TransportEvent =
+      content.type === 'text'
+        ? { ...base, type: 'text', text: content.text }
+        : { ...base, type: 'payload', payload: structuredClone(content.payload) };
+    if (this.#state === 'online') {
+      this.#net.route(this.address, target, event);
+      return { id };
+    }
+    return withDeadline('the connection to come back', options, () => {
+      const { promise, resolve } = Promise.withResolvers<SendReceipt>();
+      this.#outbox.push(() => {
+        this.#net.route(this.address, target, event);
+        resolve({ id });
+      });
+      return promise;
+    });
+  }
+
+  joinWorkspace(workspace: string): Promise<WorkspaceInfo> {
+    this.#assertOpen();
+    if (!WORKSPACE.test(workspace)) {
+      return Promise.reject(
+        new UsageError(`expected a workspace like #room, got ${quote(workspace)}`),
+      );
+    }
+    const { room, created } = this.#net.openRoom(workspace);
+    room.members.set(this.address, { address: this.address, availability: 'available' });
+    this.#joined.add(workspace);
+    this.#announce(workspace, 'available');
+    return Promise.resolve({
+      workspace,
+      self: this.address,
+      created,
+      members: [...room.members.values()],
+    });
+  }
+
+  leaveWorkspace(workspace: string): Promise<void> {
+    if (!this.#joined.delete(workspace)) return Promise.resolve();
+    this.#announce(workspace, 'offline');
+    this.#net.room(workspace)?.members.delete(this.address);
+    return Promise.resolve();
+  }
+
+  joinedWorkspaces(): readonly string[] {
+    return [...this.#joined];
+  }
+
+  members(workspace: string): readonly Member[] {
+    return [...(this.#net.room(workspace)?.members.values() ?? [])];
+  }
+
+  setPresence(availability: Availability, status?: string): Promise<void> {
+    for (const workspace of this.#joined) this.#announce(workspace, availability, status);
+    return Promise.resolve();
+  }
+
+  putBlob(data: Uint8Array, meta: BlobMeta = {}): Promise<BlobRef> {
+    const sha256 = sha256Hex(data);
+    this.#net.putBlob(sha256, Uint8Array.from(data));
+    return Promise.resolve({ uri: `fake-blob:${sha256}`, size: data.byteLength, sha256, ...meta });
+  }
+
+  getBlob(ref: BlobRef): Promise<Uint8Array> {
+    const data = this.#net.getBlob(ref.uri.replace(/^fake-blob:/, ''));
+    if (!data) return Promise.reject(new NetworkError(`blob ${quote(ref.uri)} not found`));
+    if (data.byteLength !== ref.size || sha256Hex(data) !== ref.sha256) {
+      return Promise.reject(new NetworkError(`blob ${quote(ref.uri)} failed its integrity check`));
+    }
+    return Promise.resolve(Uint8Array.from(data));
+  }
+
+  putState(workspace: string, type: string, key: string, content: JsonObject): Promise<void> {
+    this.#joinedRoom(workspace).state.set(`${type}\u0000${key}`, {
+      type,
+      key,
+      content: structuredClone(content),
+      sender: this.address,
+    });
+    return Promise.resolve();
+  }
+
+  getState(workspace: string, type: string, key: string): Promise<JsonObject | undefined> {
+    const entry = this.#joinedRoom(workspace).state.get(`${type}\u0000${key}`);
+    return Promise.resolve(entry && structuredClone(entry.content));
+  }
+
+  listState(workspace: string, type: string): Promise<readonly StateEntry[]> {
+    const entries = [...this.#joinedRoom(workspace).state.values()].filter((e) => e.type === type);
+    return Promise.resolve(structuredClone(entries));
+  }
+
+  /** @internal Simulate losing the connection. */
+  drop(): void {
+    if (this.#state === 'online') this.#setState('reconnecting');
+  }
+
+  /** @internal Simulate the connection coming back: flush what was queued. */
+  restore(): void {
+    if (this.#state !== 'reconnecting') return;
+    this.#setState('online');
+    for (const flush of this.#outbox.splice(0)) flush();
+    for (const event of this.#inbox.splice(0)) this.#listeners.emit(event);
+  }
+
+  /** @internal */ deliver(event: TransportEvent): void {
+    if (this.#state === 'reconnecting') this.#inbox.push(event);
+    else this.#listeners.emit(event);
+  }
+
+  #announce(workspace: string, availability: Availability, status?: string): void {
+    const member = { address: this.address, availability, ...(status ? { status } : {}) };
+    this.#net.room(workspace)?.members.set(this.address, member);
+    const event: TransportEvent = { type: 'presence', from: this.address, workspace, ...member };
+    this.#net.route(this.address, { kind: 'workspace', workspace }, event);
+  }
+
+  #joinedRoom(workspace: string): Room {
+    const room = this.#joined.has(workspace) ? this.#net.room(workspace) : undefined;
+    if (!room) throw new UsageError(`not joined to workspace ${quote(workspace)}: join it first`);
+    return room;
+  }
+
+  #assertOpen(): void {
+    if (this.#state === 'closed' || this.#state === 'offline') {
+      throw new NetworkError(`the ${this.network} transport is ${this.#state}: connect first`);
+    }
+  }
+
+  #setState(state: ConnectionState): void {
+    this.#state = state;
+    this.#listeners.emit({ type: 'connection', state });
+  }
+}

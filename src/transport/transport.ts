@@ -1,0 +1,209 @@
+/**
+ * THE transport interface (design.md §3). Every feature talks to this and never to an SDK.
+ * It speaks in our terms — addresses, workspaces, text, protocol payloads, presence, blobs,
+ * durable state — so the same feature code runs on Matrix, XMPP and the in-memory fake.
+ */
+
+/** Which network a transport is on. */
+export type Network = 'xmpp' | 'matrix' | 'fake';
+
+/** A JSON value as it crosses the wire: no undefined, no functions, no class instances. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
+
+/** A JSON object. */
+export interface JsonObject {
+  [key: string]: JsonValue;
+}
+
+/** Where a message goes or came from: one peer directly, or everyone in a workspace. */
+export type Target =
+  | { readonly kind: 'direct'; readonly address: string }
+  | { readonly kind: 'workspace'; readonly workspace: string };
+
+/**
+ * A protocol payload: one of our namespaced, versioned documents (specs/protocol.md).
+ * `kind` is a dotted name such as `stream.chunk`; `version` a positive integer; `body` the
+ * document itself, carried intact (unknown fields included).
+ */
+export interface Payload {
+  readonly kind: string;
+  readonly version: number;
+  readonly body: JsonObject;
+}
+
+/** What one send carries. */
+export type Outbound =
+  | { readonly type: 'text'; readonly text: string }
+  | { readonly type: 'payload'; readonly payload: Payload };
+
+/** A message that arrived: human text or a protocol payload. Never our own echo. */
+export type InboundMessage = {
+  /** Stable id; the same message delivered twice (after a reconnect) has the same id. */
+  readonly id: string;
+  /** The sender's address (in a workspace: the member address as the workspace shows it). */
+  readonly from: string;
+  /** Where it arrived: directly from `from`, or in a workspace. */
+  readonly target: Target;
+  /** Milliseconds since the epoch, the sender's or server's time when known. */
+  readonly timestamp: number;
+  /** True when it was sent while we were away and is delivered late (offline store, catch-up). */
+  readonly delayed: boolean;
+} & (
+  | { readonly type: 'text'; readonly text: string }
+  | { readonly type: 'payload'; readonly payload: Payload }
+);
+
+/** How present a peer is. `offline` also means "left the workspace". */
+export type Availability = 'available' | 'away' | 'busy' | 'offline';
+
+/** A peer's presence changed, directly or in a workspace. */
+export interface PresenceEvent {
+  readonly type: 'presence';
+  readonly from: string;
+  readonly workspace?: string;
+  readonly availability: Availability;
+  readonly status?: string;
+}
+
+/** The state of our own connection. */
+export type ConnectionState = 'offline' | 'connecting' | 'online' | 'reconnecting' | 'closed';
+
+/** Our connection changed state; `retryInMs` tells when the next attempt is due. */
+export interface ConnectionEvent {
+  readonly type: 'connection';
+  readonly state: ConnectionState;
+  readonly error?: Error;
+  readonly retryInMs?: number;
+}
+
+/** Something from the network was malformed and dropped; reported so it can be logged. */
+export interface RejectedEvent {
+  readonly type: 'rejected';
+  readonly from?: string;
+  readonly reason: string;
+}
+
+/** Everything a transport reports to its listeners. */
+export type TransportEvent = InboundMessage | PresenceEvent | ConnectionEvent | RejectedEvent;
+
+/** A listener for transport events. It must not throw; errors it throws are reported and dropped. */
+export type TransportListener = (event: TransportEvent) => void;
+
+/** Options every network wait accepts. */
+export interface WaitOptions {
+  readonly signal?: AbortSignal;
+  readonly timeoutMs?: number;
+}
+
+/** The receipt of a send: the id peers will see. */
+export interface SendReceipt {
+  readonly id: string;
+}
+
+/** A member of a workspace as presence shows it. */
+export interface Member {
+  readonly address: string;
+  /** The member's own account address, when the workspace reveals it. */
+  readonly account?: string;
+  readonly availability: Availability;
+  readonly status?: string;
+}
+
+/** A joined workspace. */
+export interface WorkspaceInfo {
+  readonly workspace: string;
+  /** Our own address inside it. */
+  readonly self: string;
+  /** True when joining created it. */
+  readonly created: boolean;
+  readonly members: readonly Member[];
+}
+
+/** A reference to stored bytes that any peer with access can fetch and verify. */
+export interface BlobRef {
+  readonly uri: string;
+  readonly size: number;
+  /** Lower-case hex sha256 of the bytes, checked on download. */
+  readonly sha256: string;
+  readonly contentType?: string;
+  readonly name?: string;
+  /** Network-specific extras (e.g. Matrix EncryptedFile key material), carried opaquely. */
+  readonly extra?: JsonObject;
+}
+
+/** Metadata for an upload. */
+export interface BlobMeta {
+  readonly contentType?: string;
+  readonly name?: string;
+}
+
+/** One entry of durable workspace state. */
+export interface StateEntry {
+  readonly type: string;
+  readonly key: string;
+  readonly content: JsonObject;
+  readonly sender?: string;
+}
+
+/** The one interface every feature uses to reach peers. */
+export interface Transport {
+  readonly network: Network;
+  /** Our own address (set once connected). */
+  readonly address: string;
+  readonly state: ConnectionState;
+
+  /** Connect and authenticate; rejects with AuthError / NetworkError. Reconnects on its own afterwards. */
+  connect(options?: WaitOptions): Promise<void>;
+  /** Flush what can be flushed, leave, and disconnect. Idempotent. */
+  close(): Promise<void>;
+  /** Listen to events; returns the function that stops listening. */
+  subscribe(listener: TransportListener): () => void;
+
+  /** Parse a user-typed address or workspace into a target, or throw UsageError naming the form. */
+  resolveTarget(input: string, options?: WaitOptions): Promise<Target>;
+  /**
+   * Send text or a payload. While disconnected the send is queued and delivered after reconnect;
+   * if that does not happen within the timeout it rejects with NetworkError.
+   */
+  send(target: Target, content: Outbound, options?: WaitOptions): Promise<SendReceipt>;
+
+  /** Join (creating if allowed and absent) a workspace. History from before the join is not replayed as new input. */
+  joinWorkspace(workspace: string, options?: WaitOptions): Promise<WorkspaceInfo>;
+  /** Leave a workspace. */
+  leaveWorkspace(workspace: string, options?: WaitOptions): Promise<void>;
+  /** The workspaces joined now. */
+  joinedWorkspaces(): readonly string[];
+  /** Members of a joined workspace as last seen. */
+  members(workspace: string): readonly Member[];
+  /** Set our own presence. */
+  setPresence(availability: Availability, status?: string, options?: WaitOptions): Promise<void>;
+
+  /** Store bytes where peers can fetch them. */
+  putBlob(data: Uint8Array, meta?: BlobMeta, options?: WaitOptions): Promise<BlobRef>;
+  /** Fetch and verify (size and sha256) bytes stored by any peer. */
+  getBlob(ref: BlobRef, options?: WaitOptions): Promise<Uint8Array>;
+
+  /** Write durable state in a workspace: one JSON document per (type, key); replaces the previous. */
+  putState(
+    workspace: string,
+    type: string,
+    key: string,
+    content: JsonObject,
+    options?: WaitOptions,
+  ): Promise<void>;
+  /** Read one state document, or undefined when absent. */
+  getState(
+    workspace: string,
+    type: string,
+    key: string,
+    options?: WaitOptions,
+  ): Promise<JsonObject | undefined>;
+  /** Read all state documents of one type in a workspace. */
+  listState(workspace: string, type: string, options?: WaitOptions): Promise<readonly StateEntry[]>;
+}
+
+/** Payload kinds are dotted lower-case names: `stream.chunk`, `task.request`. */
+export const PAYLOAD_KIND = /^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)*$/;
+
+/** State types follow the same rule as payload kinds. */
+export const STATE_TYPE = PAYLOAD_KIND;

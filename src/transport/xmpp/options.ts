@@ -1,0 +1,50 @@
+/** How an XMPP transport connects: a client account (C2S) or an external component (XEP-0114). */
+export type XmppTlsMode = 'required' | 'starttls' | 'off';
+
+/** A client account: `jid` is a bare JID such as alice@example.org. */
+export interface XmppClientOptions {
+  readonly mode: 'client';
+  readonly jid: string;
+  readonly password: string;
+  /** Server host to connect to; defaults to the JID's domain. */
+  readonly host?: string;
+  /** Port; defaults to 5222 (5223 for direct TLS). */
+  readonly port?: number;
+  /**
+   * `starttls` (default): upgrade with STARTTLS and refuse a server that does not offer it.
+   * `required`: direct TLS from the first byte (XEP-0368). `off`: no TLS (loopback development).
+   */
+  readonly tls?: XmppTlsMode;
+  /** Skip certificate verification (development only; the CLI warns). */
+  readonly tlsInsecure?: boolean;
+  /** Extra trusted CA certificates (PEM text), e.g. a self-signed development server. */
+  readonly ca?: string;
+  /** Resource to bind; the server picks one when absent. */
+  readonly resource?: string;
+}
+
+/** An external component: `domain` such as agent.example.org, authenticated with a shared secret. */
+export interface XmppComponentOptions {
+  readonly mode: 'component';
+  readonly domain: string;
+  readonly secret: string;
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Knobs shared by both modes. */
+export interface XmppCommonOptions {
+  /** Software name and version answered to XEP-0092 queries. */
+  readonly software?: { readonly name: string; readonly version: string };
+  /** Nickname used in workspaces (MUC); defaults to the JID's local part. */
+  readonly nick?: string;
+  /** Timeout of one connection attempt, in ms (default 10 000). */
+  readonly connectTimeoutMs?: number;
+  /** Reconnect backoff bounds, in ms (defaults 500 and 30 000). */
+  readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  /** Called with diagnostics that a verbose CLI prints; never contains secrets. */
+  readonly log?: (level: 'debug' | 'info' | 'warn', message: string) => void;
+}
+
+/** Everything needed to build an XMPP transport. */
+export type XmppTransportOptions = (XmppClientOptions | XmppComponentOptions) & XmppCommonOptions;

@@ -1,0 +1,159 @@
+/**
+ * One XMPP session: a connected, authenticated stream (client or component) with its
+ * middleware, IQ caller and callee. The transport opens a new one for every (re)connection,
+ * so no state leaks from a dead stream into the next one.
+ *
+ * We compose xmpp.js parts ourselves instead of using `@xmpp/client`'s factory, because the
+ * factory does not verify the SCRAM server signature, cannot take a CA or refuse a server that
+ * does not offer STARTTLS, and reconnects at a fixed delay.
+ */
+import { Client } from '@xmpp/client-core';
+import { component } from '@xmpp/component';
+import iqCaller, { type IqCaller } from '@xmpp/iq/caller.js';
+import iqCallee, { type IqCallee } from '@xmpp/iq/callee.js';
+import middleware, { type Middleware } from '@xmpp/middleware';
+import resourceBinding from '@xmpp/resource-binding';
+import streamFeatures from '@xmpp/stream-features';
+import streamManagement, { type StreamManagement } from '@xmpp/stream-management';
+import tcp from '@xmpp/tcp';
+import { AuthError } from '../../errors.ts';
+import { toConnectError } from './connect-errors.ts';
+import { resolveEndpoint } from './endpoint.ts';
+import type { XmppClientOptions, XmppComponentOptions } from './options.ts';
+import { useSasl } from './sasl.ts';
+import { directTlsTransport, useTlsPolicy } from './tls.ts';
+
+/** A live stream and the helpers bound to it. */
+export interface XmppSession {
+  readonly entity: Client;
+  readonly middleware: Middleware;
+  readonly iqCaller: IqCaller;
+  readonly iqCallee: IqCallee;
+  /** XEP-0198 state, when the server offered stream management. */
+  readonly sm: StreamManagement | undefined;
+  /** Our full JID (client) or component domain. */
+  readonly jid: string;
+}
+
+/** Install handlers on a session before it goes online, so no early stanza is missed. */
+export type InstallHandlers = (session: Omit<XmppSession, 'jid'>) => void;
+
+/** Open a client (C2S) session: TLS per policy, SASL, resource binding, stream management. */
+export async function openClientSession(
+  options: XmppClientOptions,
+  install: InstallHandlers,
+  timeoutMs: number,
+): Promise<XmppSession> {
+  const [local = '', domain = ''] = options.jid.split('@');
+  const endpoint = await resolveEndpoint(domain, options);
+  const scheme = endpoint.directTls ? 'xmpps' : 'xmpp';
+  const entity = new Client({
+    service: `${scheme}://${endpoint.host}:${String(endpoint.port)}`,
+    domain,
+    timeout: timeoutMs,
+  });
+  tcp({ entity });
+  entity.transports.push(directTlsTransport(domain, options));
+  const mw = middleware({ entity });
+  const features = streamFeatures({ middleware: mw });
+  useTlsPolicy(mw, features, domain, options);
+  // Order matters. Stream management must see every inbound stanza to count it (XEP-0198 §4),
+  // so its middleware goes before the IQ handlers, which stop the chain; and its feature
+  // handler wraps resource binding (§3).
+  const sm = streamManagement({ streamFeatures: features, entity, middleware: mw });
+  sm.requestAckDebounce = 20;
+  const caller = iqCaller({ middleware: mw, entity });
+  const callee = iqCallee({ middleware: mw, entity });
+  useSasl(features, { username: local, password: options.password, account: options.jid });
+  resourceBinding({ iqCaller: caller, streamFeatures: features }, options.resource);
+  install({ entity, middleware: mw, iqCaller: caller, iqCallee: callee, sm });
+  await startOrThrow(entity, `${endpoint.host}:${String(endpoint.port)}`, timeoutMs);
+  return {
+    entity,
+    middleware: mw,
+    iqCaller: caller,
+    iqCallee: callee,
+    sm,
+    jid: entity.jid?.toString() ?? options.jid,
+  };
+}
+
+/** Open an external component session (XEP-0114 handshake). */
+export async function openComponentSession(
+  options: XmppComponentOptions,
+  install: InstallHandlers,
+  timeoutMs: number,
+): Promise<XmppSession> {
+  const entity = component({
+    service: `xmpp://${options.host}:${String(options.port)}`,
+    domain: options.domain,
+    password: options.secret,
+  });
+  // We reconnect ourselves, with backoff and a fresh session.
+  entity.reconnect.stop();
+  entity.options.timeout = timeoutMs;
+  const { middleware: mw, iqCaller: caller, iqCallee: callee } = entity;
+  install({ entity, middleware: mw, iqCaller: caller, iqCallee: callee, sm: undefined });
+  // XEP-0114 §3: a wrong secret makes the server close the stream with <not-authorized/>.
+  const notAuthorized = (error: { condition?: string }): void => {
+    if (error.condition === 'not-authorized')
+      entity.emit(
+        'error',
+        new AuthError(
+          `the server refused the secret for component ${options.domain} (not-authorized)`,
+          { detail: { condition: 'not-authorized' } },
+        ),
+      );
+  };
+  entity.on('error', notAuthorized);
+  try {
+    await startOrThrow(entity, `${options.host}:${String(options.port)}`, timeoutMs);
+  } finally {
+    entity.off('error', notAuthorized);
+  }
+  return {
+    entity,
+    middleware: mw,
+    iqCaller: caller,
+    iqCallee: callee,
+    sm: undefined,
+    jid: options.domain,
+  };
+}
+
+/** Start the stream; on any failure tear the socket down and throw our error. */
+async function startOrThrow(entity: Client, where: string, timeoutMs: number): Promise<void> {
+  const errors: unknown[] = [];
+  const collect = (error: unknown): void => {
+    errors.push(error);
+  };
+  entity.on('error', collect);
+  const timer = setTimeout(() => {
+    entity.emit('error', Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' }));
+  }, timeoutMs);
+  try {
+    await entity.start();
+  } catch (error) {
+    destroy(entity);
+    // The most telling error is the first one of ours (AuthError, TLS policy), else the first.
+    const ours = errors.find((e) => e instanceof Error && 'kind' in e);
+    throw toConnectError(ours ?? errors[0] ?? error, where, timeoutMs);
+  } finally {
+    clearTimeout(timer);
+    entity.off('error', collect);
+  }
+}
+
+/** Drop the socket at once (no closing handshake): used on failures and outages. */
+export function destroy(entity: Client): void {
+  const socket = entity.socket as {
+    socket?: { destroy(): void } | null;
+    destroy?: () => void;
+  } | null;
+  try {
+    if (socket?.destroy) socket.destroy();
+    else socket?.socket?.destroy();
+  } catch {
+    // Already gone.
+  }
+}
