@@ -16,8 +16,8 @@ export const NS_HINTS = 'urn:xmpp:hints';
 export const NS_MUC_USER = 'http://jabber.org/protocol/muc#user';
 
 // XML 1.0 §2.2 Char: these code points cannot appear in a stream at all, escaped or not.
-// eslint-disable-next-line no-control-regex
 const NOT_XML_CHAR =
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /** Replace characters XML cannot carry with U+FFFD, so one bad byte never kills the stream. */

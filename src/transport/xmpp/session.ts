@@ -14,13 +14,13 @@ import iqCallee, { type IqCallee } from '@xmpp/iq/callee.js';
 import middleware, { type Middleware } from '@xmpp/middleware';
 import resourceBinding from '@xmpp/resource-binding';
 import streamFeatures from '@xmpp/stream-features';
-import streamManagement, { type StreamManagement } from '@xmpp/stream-management';
 import tcp from '@xmpp/tcp';
 import { AuthError } from '../../errors.ts';
 import { toConnectError } from './connect-errors.ts';
 import { resolveEndpoint } from './endpoint.ts';
 import type { XmppClientOptions, XmppComponentOptions } from './options.ts';
 import { useSasl } from './sasl.ts';
+import { NS_SM, StreamManagement } from './stream-management.ts';
 import { directTlsTransport, useTlsPolicy } from './tls.ts';
 
 /** A live stream and the helpers bound to it. */
@@ -57,23 +57,29 @@ export async function openClientSession(
   const mw = middleware({ entity });
   const features = streamFeatures({ middleware: mw });
   useTlsPolicy(mw, features, domain, options);
-  // Order matters. Stream management must see every inbound stanza to count it (XEP-0198 §4),
-  // so its middleware goes before the IQ handlers, which stop the chain; and its feature
-  // handler wraps resource binding (§3).
-  const sm = streamManagement({ streamFeatures: features, entity, middleware: mw });
-  sm.requestAckDebounce = 20;
+  const sm = new StreamManagement(entity);
+  const offered = { sm: false };
+  features.use('sm', NS_SM, (_ctx, next) => {
+    offered.sm = true;
+    return next();
+  });
   const caller = iqCaller({ middleware: mw, entity });
   const callee = iqCallee({ middleware: mw, entity });
   useSasl(features, { username: local, password: options.password, account: options.jid });
   resourceBinding({ iqCaller: caller, streamFeatures: features }, options.resource);
   install({ entity, middleware: mw, iqCaller: caller, iqCallee: callee, sm });
   await startOrThrow(entity, `${endpoint.host}:${String(endpoint.port)}`, timeoutMs);
+  // XEP-0198 §3: enable after resource binding; a server without it still works, unacknowledged.
+  const acked = offered.sm && (await sm.enable(timeoutMs));
+  entity.on('disconnect', () => {
+    sm.stop();
+  });
   return {
     entity,
     middleware: mw,
     iqCaller: caller,
     iqCallee: callee,
-    sm,
+    sm: acked ? sm : undefined,
     jid: entity.jid?.toString() ?? options.jid,
   };
 }
@@ -123,6 +129,9 @@ export async function openComponentSession(
 
 /** Start the stream; on any failure tear the socket down and throw our error. */
 async function startOrThrow(entity: Client, where: string, timeoutMs: number): Promise<void> {
+  // An 'error' event without a listener would crash the process. Failures surface as the
+  // rejection below or as 'disconnect'; the transport adds a listener that logs them.
+  entity.on('error', () => undefined);
   const errors: unknown[] = [];
   const collect = (error: unknown): void => {
     errors.push(error);

@@ -155,25 +155,6 @@ declare module '@xmpp/resource-binding' {
   ): void;
 }
 
-declare module '@xmpp/stream-management' {
-  import type { EventEmitter } from 'node:events';
-  import type { Middleware } from '@xmpp/middleware';
-  import type { StreamFeatures } from '@xmpp/stream-features';
-  export interface StreamManagement extends EventEmitter {
-    enabled: boolean;
-    id: string;
-    requestAckDebounce: number;
-    requestAckInterval: number;
-    timeout: number;
-    outbound_q: { stanza: import('@xmpp/xml').Element }[];
-  }
-  export default function streamManagement(deps: {
-    streamFeatures: StreamFeatures;
-    entity: unknown;
-    middleware: Middleware;
-  }): StreamManagement;
-}
-
 declare module '@xmpp/component' {
   import type { Client } from '@xmpp/client-core';
   import type { IqCaller } from '@xmpp/iq/caller.js';

@@ -22,6 +22,7 @@ import { PepState } from './pep-state.ts';
 import { RecentIds } from './recent-ids.ts';
 import { Rooms, presenceChildren } from './rooms.ts';
 import { Services } from './services.ts';
+import { traceStanzas } from './trace.ts';
 import {
   destroy,
   openClientSession,
@@ -260,6 +261,10 @@ export class XmppTransport implements T.Transport {
       );
       this.#blobs.answer(parts.iqCallee);
       parts.middleware.use((ctx, next) => this.#onStanza(ctx, next));
+      if (this.#options.trace)
+        traceStanzas(parts.entity, (line) => {
+          this.#log('debug', line);
+        });
     };
     const o = this.#options;
     const session =
