@@ -235,6 +235,8 @@ async function main(argv: string[]): Promise<void> {
     };
     process.once('SIGINT', shutdown);
     process.once('SIGTERM', shutdown);
+    // The server process is unref'd (so tests never hang on it); here we stay up on purpose.
+    setInterval(() => undefined, 1 << 30);
     return;
   }
   if (command === 'register' && dir) {

@@ -1,0 +1,50 @@
+import { UsageError, quote } from '../errors.ts';
+
+/** TLS modes of an XMPP client account (see src/transport/xmpp/options.ts). */
+export type TlsMode = 'required' | 'starttls' | 'off';
+
+/** An XMPP client account as stored (no secret). */
+export interface XmppClientAccount {
+  readonly mode: 'client';
+  readonly jid: string;
+  readonly host?: string;
+  readonly port?: number;
+  readonly tls: TlsMode;
+  readonly tlsInsecure?: boolean;
+  readonly caFile?: string;
+  /** Bound on every connection, so the profile keeps one address. */
+  readonly resource: string;
+}
+
+/** An XEP-0114 component account as stored (no secret). */
+export interface XmppComponentAccount {
+  readonly mode: 'component';
+  readonly domain: string;
+  readonly host: string;
+  readonly port: number;
+}
+
+/** One stored account. */
+export interface Profile {
+  readonly name: string;
+  readonly network: 'xmpp';
+  readonly account: XmppClientAccount | XmppComponentAccount;
+  readonly createdAt: string;
+}
+
+const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9@._-]{0,127}$/;
+
+/** Validate a profile name (it is also a file name, so no '/', no leading '.'). */
+export function parseProfileName(input: string): string {
+  if (!PROFILE_NAME.test(input) || input.includes('..')) {
+    throw new UsageError(
+      `expected a profile name of letters, digits, @ . _ - (like work or alice@example.org), got ${quote(input)}`,
+    );
+  }
+  return input;
+}
+
+/** The address a profile acts as. */
+export function accountId(profile: Profile): string {
+  return profile.account.mode === 'client' ? profile.account.jid : profile.account.domain;
+}
