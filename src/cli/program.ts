@@ -35,6 +35,8 @@ export function buildProgram(context: () => CliContext): Command {
     .option('-q, --quiet', 'print only results')
     .option('--no-color', 'no colors in output')
     .showHelpAfterError('(run with --help for usage)')
+    // A fixed width keeps help identical everywhere (and equal to the build-time copy).
+    .configureHelp({ helpWidth: 100 })
     .addHelpText(
       'after',
       `\nExit codes:\n${EXIT_CODE_HELP.map(([code, text]) => `  ${String(code).padStart(3)}  ${text}`).join('\n')}\n`,
@@ -85,6 +87,10 @@ export async function run(argv: string[]): Promise<number> {
       verbose: opts.verbose,
       color: wantsColor(opts.color),
     });
+  });
+  // `mx-agent … | head` closes the pipe early: that is not an error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(EXIT_CODES.ok);
   });
   const onSignal = (): void => {
     if (abort.signal.aborted) process.exit(EXIT_CODES.interrupted);

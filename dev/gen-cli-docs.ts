@@ -1,0 +1,45 @@
+/**
+ * docs/cli.md is the --help of every command, verbatim. `npm run docs:cli` rewrites it from the
+ * built CLI; test/e2e/cli-docs.test.ts fails when it is out of date.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const CLI = fileURLToPath(new URL('../bin/mx-agent.js', import.meta.url));
+export const CLI_DOC = fileURLToPath(new URL('../docs/cli.md', import.meta.url));
+
+/** Every command and subcommand, in the order the reference shows them. */
+export const COMMANDS: readonly string[] = ['login', 'login xmpp', 'whoami', 'profiles', 'profiles default', 'logout', 'send', 'listen'];
+
+/** The help text of one command ('' for the root), as commander prints it. */
+export function helpOf(command: string): string {
+  const args = command ? [...command.split(' '), '--help'] : ['--help'];
+  return execFileSync(process.execPath, [CLI, ...args], { env: { ...process.env, MX_AGENT_NO_HELP_CACHE: '1', NO_COLOR: '1' }, encoding: 'utf8' });
+}
+
+/** The whole reference document. */
+export function cliReference(): string {
+  const sections = COMMANDS.map((command) => `## mx-agent ${command}\n\n\`\`\`text\n${helpOf(command).trimEnd()}\n\`\`\`\n`);
+  return [
+    '# mx-agent command reference',
+    '',
+    'Generated from `--help` by `npm run docs:cli`; a test keeps it equal to the built CLI.',
+    'Global options go before the command: `mx-agent --profile work --json whoami`.',
+    '',
+    '## mx-agent',
+    '',
+    '```text',
+    helpOf('').trimEnd(),
+    '```',
+    '',
+    ...sections,
+  ].join('\n');
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const text = cliReference();
+  const changed = readFileSync(CLI_DOC, { encoding: 'utf8', flag: 'a+' }) !== text;
+  writeFileSync(CLI_DOC, text);
+  console.log(changed ? `wrote ${CLI_DOC}` : `${CLI_DOC} is up to date`);
+}

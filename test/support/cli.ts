@@ -1,0 +1,70 @@
+/**
+ * Run the built CLI (bin/mx-agent.js → dist/) as a user would: a subprocess with its own HOME
+ * and config directory. `npm test` builds first.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const CLI = fileURLToPath(new URL('../../bin/mx-agent.js', import.meta.url));
+
+/** The outcome of one CLI run. */
+export interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly ms: number;
+}
+
+/** A throwaway home: HOME, XDG dirs and MX_AGENT_CONFIG_DIR inside one temp dir. */
+export function tempHome(): NodeJS.ProcessEnv {
+  const home = mkdtempSync(join(tmpdir(), 'mx-agent-home-'));
+  return {
+    PATH: process.env.PATH,
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, '.config'),
+    XDG_DATA_HOME: join(home, '.local', 'share'),
+    MX_AGENT_CONFIG_DIR: join(home, '.config', 'mx-agent'),
+    NO_COLOR: '1',
+  };
+}
+
+/** Start the CLI; the caller reads or kills it. */
+export function startCli(args: string[], env: NodeJS.ProcessEnv, input?: string): ChildProcess {
+  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin?.end(input ?? '');
+  return child;
+}
+
+/** Run the CLI to completion. */
+export async function runCli(args: string[], env: NodeJS.ProcessEnv, input?: string, timeoutMs = 30_000): Promise<CliResult> {
+  const started = Date.now();
+  const child = startCli(args, env, input);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  clearTimeout(timer);
+  return { code, stdout, stderr, ms: Date.now() - started };
+}
+
+/** Wait until a running CLI prints `pattern` on stderr. */
+export function waitForStderr(child: ChildProcess, pattern: RegExp, timeoutMs = 15_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => {
+      reject(new Error(`no ${String(pattern)} on stderr within ${String(timeoutMs)} ms; got: ${seen}`));
+    }, timeoutMs);
+    child.stderr?.on('data', (d: Buffer) => {
+      seen += d.toString();
+      if (pattern.test(seen)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+}

@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ConfigError, UsageError } from '../../../src/errors.ts';
+import { resolvePaths } from '../../../src/config/paths.ts';
+import { parseProfileName, type Profile } from '../../../src/config/profile.ts';
+import { Profiles } from '../../../src/config/profiles.ts';
+
+const profile = (name: string, jid = `${name}@example.org`): Profile => ({
+  name,
+  network: 'xmpp',
+  account: { mode: 'client', jid, tls: 'starttls', resource: 'r1' },
+  createdAt: '2026-11-24T00:00:00.000Z',
+});
+
+const store = (): { profiles: Profiles; dir: string } => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'mx-agent-cfg-')), 'nested', 'mx-agent');
+  return { profiles: new Profiles({ config: dir, data: join(dir, 'data') }), dir };
+};
+
+test('config and data dirs honour the override, then XDG, then HOME', () => {
+  assert.deepEqual(resolvePaths({ HOME: '/h', MX_AGENT_CONFIG_DIR: '/c', MX_AGENT_DATA_DIR: '/d' }), { config: '/c', data: '/d' });
+  assert.deepEqual(resolvePaths({ HOME: '/h', XDG_CONFIG_HOME: '/x', XDG_DATA_HOME: '/y' }), { config: '/x/mx-agent', data: '/y/mx-agent' });
+  assert.deepEqual(resolvePaths({ HOME: '/h' }), { config: '/h/.config/mx-agent', data: '/h/.local/share/mx-agent' });
+});
+
+test('save, list, get by name or default, remove; the first profile is the default', () => {
+  const { profiles } = store();
+  assert.deepEqual(profiles.list(), []);
+  assert.throws(() => profiles.get(), (e: unknown) => e instanceof ConfigError && /login xmpp --jid/.test(e.message));
+  assert.deepEqual(profiles.save(profile('alice'), 'pw-a'), { isDefault: true });
+  assert.deepEqual(profiles.save(profile('bob'), 'pw-b'), { isDefault: false });
+  assert.equal(profiles.get().name, 'alice');
+  assert.equal(profiles.get('bob').name, 'bob');
+  assert.equal(profiles.secrets.read('bob'), 'pw-b');
+  profiles.setDefault('bob');
+  assert.equal(profiles.get().name, 'bob');
+  profiles.remove('bob');
+  assert.equal(profiles.defaultName(), 'alice', 'the default moves to a remaining profile');
+  assert.throws(() => profiles.get('bob'), (e: unknown) => e instanceof ConfigError && e.message === 'no profile named "bob"; `mx-agent profiles` lists them');
+  assert.throws(() => profiles.secrets.read('bob'), ConfigError);
+});
+
+test('secrets are files of mode 0600 in a 0700 directory; the profile list is 0600 and holds no secret', () => {
+  const { profiles, dir } = store();
+  profiles.save(profile('alice'), 'hunter2');
+  assert.equal(statSync(join(dir, 'secrets', 'alice.json')).mode & 0o777, 0o600);
+  assert.equal(statSync(join(dir, 'secrets')).mode & 0o777, 0o700);
+  assert.equal(statSync(join(dir, 'profiles.json')).mode & 0o777, 0o600);
+  assert.equal(statSync(dir).mode & 0o777, 0o700);
+});
+
+test('profile names are safe file names', () => {
+  assert.equal(parseProfileName('alice@example.org'), 'alice@example.org');
+  for (const bad of ['../x', '.hidden', 'a/b', '', 'a b', 'a..b']) {
+    assert.throws(() => parseProfileName(bad), UsageError, bad);
+  }
+});
