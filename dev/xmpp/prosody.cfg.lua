@@ -1,50 +1,80 @@
--- Prosody configuration for mx-agent development and tests: loopback only, throwaway data.
--- dev/xmpp/prosody.ts fills in the placeholders and starts `prosody --config FILE -F`.
--- Domains: localhost (users), conference.localhost (rooms), upload.localhost (XEP-0363),
--- agent.localhost (an XEP-0114 component).
+-- Prosody 0.12 configuration for mx-agent development and tests: loopback only, throwaway data.
+--
+-- dev/xmpp/prosody.ts replaces each placeholder (a name between at signs) with a Lua literal,
+-- writes the result to <dir>/prosody.cfg.lua and runs `prosody --config <that file> -F`.
+-- See dev/xmpp/README.md.
+--
+-- Domains:
+--   localhost              users (register them with prosodyctl; no in-band registration)
+--   conference.localhost   XEP-0045 rooms, any local user may create them, archived (XEP-0313)
+--   pubsub.localhost       XEP-0060 service, any local user may create nodes (mod_pubsub_local_create)
+--   upload.localhost       XEP-0363 slots, files served at http://127.0.0.1:<http port>/file_share/
+--   agent.localhost        an XEP-0114 external component, authenticated by component_secret
 
-run_as_root = @RUN_AS_ROOT@
-pidfile = "@DIR@/prosody.pid"
-data_path = "@DIR@/data"
-certificates = "@DIR@/certs"
-log = { info = "@DIR@/prosody.log" }
+local dir = @DIR@ -- config, data, log, pid file and certificates of this run
+local tls = @TLS@ -- true: STARTTLS required plus a direct TLS port; false: plaintext loopback
 
+run_as_root = @RUN_AS_ROOT@ -- Prosody refuses to run as root unless told
+pidfile = dir .. "/prosody.pid"
+data_path = dir .. "/data"
+certificates = dir .. "/certs" -- empty unless tls (made by prosody.ts with openssl)
+plugin_paths = { @PLUGIN_DIR@ }
+-- "info" keeps a long test run's log small; "debug" (--debug) shows every stanza.
+log = { { levels = { min = @LOG_LEVEL@ }, to = "file", filename = dir .. "/prosody.log" } }
+
+-- Listen on loopback only, on ports picked free for this run.
 interfaces = { "127.0.0.1" }
 c2s_ports = { @C2S_PORT@ }
-c2s_direct_tls_ports = { @DIRECT_TLS_PORT@ }
 component_ports = { @COMPONENT_PORT@ }
 component_interfaces = { "127.0.0.1" }
 http_ports = { @HTTP_PORT@ }
 http_interfaces = { "127.0.0.1" }
 https_ports = { }
 
-modules_enabled = {
-  "roster"; "saslauth"; "disco"; "ping"; "version"; "time"; "uptime";
-  "pep"; "smacks"; "mam"; "offline"; "carbons"; "blocklist"; "vcard_legacy";
-  @TLS_MODULE@
+local modules = {
+  "roster"; "saslauth"; "disco"; "ping"; "version"; "time"; "uptime"; "pep";
+  "smacks"; "mam"; "offline"; "carbons"; "blocklist"; "vcard_legacy";
 }
--- No federation in tests.
-modules_disabled = { "s2s"; @DISABLED_TLS@ }
+if tls then
+  modules[#modules + 1] = "tls"
+end
+modules_enabled = modules
+-- No federation: nothing here should ever talk to another server.
+modules_disabled = { "s2s" }
 
 authentication = "internal_hashed"
-c2s_require_encryption = @REQUIRE_ENCRYPTION@
--- Never offer PLAIN without TLS: clients must use SCRAM on plaintext loopback streams.
+allow_registration = false
+-- PLAIN only inside TLS: on plaintext streams only SCRAM-SHA-1 is offered.
 allow_unencrypted_plain_auth = false
-@SSL@
 
--- Small, fast smacks hibernation so tests of dead sessions do not wait.
+if tls then
+  c2s_require_encryption = true
+  c2s_direct_tls_ports = { @DIRECT_TLS_PORT@ } -- XEP-0368: TLS from the first byte
+  ssl = { certificate = dir .. "/certs/localhost.crt"; key = dir .. "/certs/localhost.key" }
+else
+  -- mod_tls is not loaded: loaded without a certificate it would still offer STARTTLS.
+  c2s_require_encryption = false
+end
+
+-- Short XEP-0198 hibernation, so tests of dead sessions do not wait the default 10 minutes.
 smacks_hibernation_time = 10
 
 VirtualHost "localhost"
 
 Component "conference.localhost" "muc"
   modules_enabled = { "muc_mam" }
-  restrict_room_creation = false
+  restrict_room_creation = false -- anyone on this server (s2s is off) may create rooms
+  muc_log_by_default = true -- new rooms are archived unless their config says otherwise
+
+Component "pubsub.localhost" "pubsub"
+  -- mod_pubsub 0.12 lets only server admins create nodes; this local plugin lets every user
+  -- of a VirtualHost here create them (and become the new node's owner).
+  modules_enabled = { "pubsub_local_create" }
 
 Component "upload.localhost" "http_file_share"
+  -- Slot URLs are built from http_host and the HTTP port, and requests are routed by Host.
   http_host = "127.0.0.1"
-  http_external_url = "http://127.0.0.1:@HTTP_PORT@/"
   http_file_share_size_limit = 16 * 1024 * 1024
 
 Component "agent.localhost"
-  component_secret = "@COMPONENT_SECRET@"
+  component_secret = @COMPONENT_SECRET@

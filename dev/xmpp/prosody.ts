@@ -1,263 +1,269 @@
 /**
- * A throwaway Prosody on loopback for development and tests: free ports, a temp directory,
- * users registered with prosodyctl, restartable with the same ports and data.
+ * A throwaway Prosody on loopback for development and integration tests: free ports, its own
+ * directory (config, data, log), users registered with prosodyctl, restartable on the same ports
+ * with the same data. See README.md beside this file.
  *
- *   node dev/xmpp/prosody.ts start [--dir D] [--tls]     prints the server as JSON, runs until Ctrl-C
+ *   node dev/xmpp/prosody.ts start [--dir D] [--tls] [--debug]   prints JSON, runs until Ctrl-C
  *   node dev/xmpp/prosody.ts register --dir D USER PASS
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  ensureCertificate,
+  readSavedServer,
+  renderConfig,
+  writeSavedServer,
+  type ProsodyLogLevel,
+} from './config.ts';
+import { freePorts, waitForPorts } from './ports.ts';
+import { findExecutable, requireExecutable, spawnProsody, type ProsodyProcess } from './process.ts';
 
-/** Options for a new server. */
+export { freePort, freePorts } from './ports.ts';
+export type { ProsodyLogLevel } from './config.ts';
+
+const START_TIMEOUT_MS = 10_000;
+const STOP_GRACE_MS = 5_000;
+const PROSODYCTL_TIMEOUT_MS = 10_000;
+const DOMAIN = 'localhost';
+
+/** True when the prosody and prosodyctl commands exist (on PATH or in /usr/bin). */
+export function prosodyAvailable(): boolean {
+  return findExecutable('prosody') !== undefined && findExecutable('prosodyctl') !== undefined;
+}
+
+/** Options for {@link startProsody}. */
 export interface ProsodyOptions {
-  /** Directory for config, data and log (default: a new temp dir). */
+  /** Directory for config, data and log (default: a new temp dir). Ports are kept per dir. */
   readonly dir?: string;
   /** Require STARTTLS and open a direct-TLS port, with a self-signed cert for localhost. */
   readonly tls?: boolean;
+  /** Log level of prosody.log (default info; debug logs every stanza). */
+  readonly logLevel?: ProsodyLogLevel;
 }
 
-/** A running (or stopped) Prosody. */
+/** A Prosody started by {@link startProsody}; stop() and start() keep ports, secret and data. */
 export interface ProsodyServer {
   readonly domain: string;
   readonly host: string;
+  /** Client port: plaintext, or STARTTLS offered and required when tls is on. */
   readonly c2sPort: number;
+  /** XEP-0368 direct TLS client port, only when tls is on. */
   readonly directTlsPort?: number;
+  /** XEP-0114 component port. */
   readonly componentPort: number;
+  /** Loopback HTTP port serving XEP-0363 uploads. */
   readonly httpPort: number;
   readonly mucDomain: string;
+  readonly pubsubDomain: string;
   readonly uploadDomain: string;
   readonly componentDomain: string;
   readonly componentSecret: string;
+  /** PEM file of the self-signed certificate for localhost, only when tls is on. */
   readonly caFile?: string;
   readonly dir: string;
+  /** Create the account user@localhost (or set its password); works while stopped too. */
   register(user: string, password: string): Promise<void>;
+  /** Start with the same ports and data; resolves once the c2s and component ports accept. */
   start(): Promise<void>;
+  /** SIGTERM, and SIGKILL if Prosody has not exited after 5 s. */
   stop(): Promise<void>;
   restart(): Promise<void>;
+  /** The whole Prosody log, for printing when a test fails. */
   log(): string;
 }
 
-const TEMPLATE = fileURLToPath(new URL('./prosody.cfg.lua', import.meta.url));
-const running = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
+/** The server's data fields, as the CLI prints them and server.json keeps them. */
+export type ProsodyDescription = Omit<
+  ProsodyServer,
+  'register' | 'start' | 'stop' | 'restart' | 'log'
+>;
 
-/** True when the prosody and prosodyctl commands exist. */
-export function prosodyAvailable(): boolean {
-  try {
-    execFileSync('sh', ['-c', 'command -v prosody && command -v prosodyctl'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** A free TCP port on 127.0.0.1 (the OS picks; we release it for Prosody). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => {
-        resolve(port);
-      });
-    });
+/** Create or update an account with `prosodyctl register` (the password is a test password). */
+export function registerUser(configFile: string, user: string, password: string): Promise<void> {
+  const args = ['--config', configFile, 'register', user, DOMAIN, password];
+  return new Promise((resolvePromise, reject) => {
+    execFile(
+      requireExecutable('prosodyctl'),
+      args,
+      { timeout: PROSODYCTL_TIMEOUT_MS },
+      (error, stdout, stderr) => {
+        if (!error) {
+          resolvePromise();
+          return;
+        }
+        // Not error.message: it repeats the command line, password included.
+        const output = `${stderr}${stdout}`.trim() || `exit code ${String(error.code)}`;
+        reject(new Error(`prosodyctl register ${user}@${DOMAIN} failed: ${output}`));
+      },
+    );
   });
 }
 
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port }, () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => {
-      resolve(false);
-    });
-  });
+function tail(text: string, lines: number): string {
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
 }
 
-function selfSignedCert(dir: string): string {
-  const certs = join(dir, 'certs');
-  mkdirSync(certs, { recursive: true });
-  const crt = join(certs, 'localhost.crt');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost,DNS:*.localhost',
-      '-keyout',
-      join(certs, 'localhost.key'),
-      '-out',
-      crt,
-    ],
-    { stdio: 'ignore' },
-  );
-  return crt;
-}
-
-/** Write the config and start Prosody; resolves when its ports accept connections. */
-export async function startProsody(options: ProsodyOptions = {}): Promise<ProsodyServer> {
-  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'mx-agent-prosody-'));
-  mkdirSync(join(dir, 'data'), { recursive: true });
-  mkdirSync(join(dir, 'certs'), { recursive: true });
-  const [c2sPort, componentPort, httpPort, directTlsPort] = await Promise.all([
-    freePort(),
-    freePort(),
-    freePort(),
-    freePort(),
-  ]);
-  const componentSecret = randomBytes(12).toString('hex');
-  const caFile = options.tls ? selfSignedCert(dir) : undefined;
-  const values: Record<string, string> = {
-    RUN_AS_ROOT: String(process.getuid?.() === 0),
-    DIR: dir,
-    C2S_PORT: String(c2sPort),
-    DIRECT_TLS_PORT: options.tls ? String(directTlsPort) : '',
-    COMPONENT_PORT: String(componentPort),
-    HTTP_PORT: String(httpPort),
-    TLS_MODULE: options.tls ? '"tls";' : '',
-    DISABLED_TLS: options.tls ? '' : '"tls";',
-    REQUIRE_ENCRYPTION: String(options.tls === true),
-    SSL: caFile
-      ? `ssl = { certificate = "${caFile}"; key = "${join(dir, 'certs', 'localhost.key')}" }`
-      : '',
-    COMPONENT_SECRET: componentSecret,
+async function pickPorts(dir: string, tls: boolean): Promise<Omit<ProsodyDescription, 'dir'>> {
+  const saved = readSavedServer(dir);
+  const taken = saved ? [saved.c2sPort, saved.componentPort, saved.httpPort] : [];
+  const fresh = (await freePorts(7)).filter((port) => !taken.includes(port));
+  const next = (): number => {
+    const port = fresh.shift();
+    if (port === undefined) throw new Error('expected enough free loopback ports, ran out');
+    return port;
   };
-  const config = readFileSync(TEMPLATE, 'utf8').replace(
-    /@([A-Z0-9_]+)@/g,
-    (_m, key: string) => values[key] ?? '',
-  );
+  const directTlsPort = tls ? (saved?.directTlsPort ?? next()) : undefined;
+  return {
+    domain: DOMAIN,
+    host: '127.0.0.1',
+    c2sPort: saved?.c2sPort ?? next(),
+    ...(directTlsPort === undefined ? {} : { directTlsPort }),
+    componentPort: saved?.componentPort ?? next(),
+    httpPort: saved?.httpPort ?? next(),
+    mucDomain: `conference.${DOMAIN}`,
+    pubsubDomain: `pubsub.${DOMAIN}`,
+    uploadDomain: `upload.${DOMAIN}`,
+    componentDomain: `agent.${DOMAIN}`,
+    componentSecret: saved?.componentSecret ?? randomBytes(16).toString('hex'),
+  };
+}
+
+/** Write the config for a new (or reused) directory and start Prosody; resolves when it listens. */
+export async function startProsody(options: ProsodyOptions = {}): Promise<ProsodyServer> {
+  const dir = resolve(options.dir ?? mkdtempSync(join(tmpdir(), 'mx-agent-prosody-')));
+  mkdirSync(join(dir, 'data'), { recursive: true, mode: 0o700 });
+  mkdirSync(join(dir, 'certs'), { recursive: true, mode: 0o700 });
+  const tls = options.tls === true;
+  const ports = await pickPorts(dir, tls);
+  const caFile = tls ? ensureCertificate(dir).certFile : undefined;
+  const description: ProsodyDescription = { ...ports, ...(caFile ? { caFile } : {}), dir };
   const configFile = join(dir, 'prosody.cfg.lua');
-  writeFileSync(configFile, config);
   const logFile = join(dir, 'prosody.log');
-  let child: ChildProcess | undefined;
+  writeFileSync(
+    configFile,
+    renderConfig({
+      dir,
+      tls,
+      runAsRoot: process.getuid?.() === 0,
+      logLevel: options.logLevel ?? 'info',
+      c2sPort: ports.c2sPort,
+      directTlsPort: ports.directTlsPort,
+      componentPort: ports.componentPort,
+      httpPort: ports.httpPort,
+      componentSecret: ports.componentSecret,
+    }),
+  );
+  writeSavedServer(dir, description);
+
+  const readyPorts = [ports.c2sPort, ports.componentPort];
+  let current: { readonly child: ProsodyProcess; readonly ready: Promise<void> } | undefined;
+
+  async function waitUntilReady(child: ProsodyProcess): Promise<void> {
+    try {
+      await waitForPorts(readyPorts, { timeoutMs: START_TIMEOUT_MS, signal: child.exited });
+    } catch {
+      const why = child.exited.aborted
+        ? (child.exited.reason as Error).message
+        : `no connection to 127.0.0.1 ports ${readyPorts.join(', ')} within ${START_TIMEOUT_MS / 1000} s`;
+      await child.stop(STOP_GRACE_MS);
+      current = undefined;
+      throw new Error(
+        `Prosody did not start (${why}).\nconfig: ${configFile}\nstderr:\n${tail(child.stderr(), 20)}\n` +
+          `log tail (${logFile}):\n${tail(server.log(), 30)}`,
+      );
+    }
+  }
 
   const server: ProsodyServer = {
-    domain: 'localhost',
-    host: '127.0.0.1',
-    c2sPort,
-    ...(options.tls ? { directTlsPort } : {}),
-    componentPort,
-    httpPort,
-    mucDomain: 'conference.localhost',
-    uploadDomain: 'upload.localhost',
-    componentDomain: 'agent.localhost',
-    componentSecret,
-    ...(caFile ? { caFile } : {}),
-    dir,
-    register(user, password) {
-      // prosodyctl reads the password twice from stdin; it never appears in argv.
-      execFileSync('prosodyctl', ['--config', configFile, 'adduser', `${user}@localhost`], {
-        input: `${password}\n${password}\n`,
-        stdio: ['pipe', 'ignore', 'pipe'],
-      });
-      return Promise.resolve();
-    },
-    async start() {
-      if (child) return;
-      const started = spawn('prosody', ['--config', configFile, '-F'], {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      let stderr = '';
-      const state = { exited: false };
-      started.stderr.on('data', (chunk: Buffer) => {
-        stderr = (stderr + chunk.toString()).slice(-4000);
-      });
-      child = started;
-      running.add(started);
-      // A forgotten server must not keep a test process alive; the exit hook kills it.
-      started.unref();
-      (started.stderr as { unref?: () => void } | null)?.unref?.();
-      started.once('exit', () => {
-        state.exited = true;
-        running.delete(started);
-        if (child === started) child = undefined;
-      });
-      const deadline = Date.now() + 10_000;
-      while (!(await canConnect(c2sPort)) || !(await canConnect(componentPort))) {
-        if (Date.now() > deadline || state.exited) {
-          throw new Error(
-            `prosody did not start within 10 s; stderr:\n${stderr}\nlog tail:\n${server.log().split('\n').slice(-20).join('\n')}`,
-          );
-        }
-        await new Promise((r) => setTimeout(r, 50));
-      }
+    ...description,
+    register: (user, password) => registerUser(configFile, user, password),
+    start() {
+      if (current && !current.child.exited.aborted) return current.ready;
+      const child = spawnProsody(configFile);
+      const ready = waitUntilReady(child);
+      current = { child, ready };
+      return ready;
     },
     async stop() {
-      const current = child;
-      if (!current) return;
-      child = undefined;
-      const exited = new Promise((resolve) => current.once('exit', resolve));
-      current.kill('SIGTERM');
-      const timer = setTimeout(() => current.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
+      const stopping = current;
+      current = undefined;
+      await stopping?.child.stop(STOP_GRACE_MS);
     },
     async restart() {
       await server.stop();
       await server.start();
     },
-    log() {
-      return existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';
-    },
+    log: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''),
   };
   await server.start();
   return server;
 }
 
+const USAGE =
+  'usage: node dev/xmpp/prosody.ts start [--dir D] [--tls] [--debug]\n' +
+  '       node dev/xmpp/prosody.ts register --dir D USER PASS';
+
+// Return type inferred: parseArgs types the values from the literal options.
+function parseCommandLine(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { dir: { type: 'string' }, tls: { type: 'boolean' }, debug: { type: 'boolean' } },
+  });
+}
+
 async function main(argv: string[]): Promise<void> {
-  const [command, ...rest] = argv;
-  const dirIndex = rest.indexOf('--dir');
-  const dir = dirIndex >= 0 ? rest[dirIndex + 1] : undefined;
-  if (command === 'start') {
-    const server = await startProsody({ ...(dir ? { dir } : {}), tls: rest.includes('--tls') });
-    // JSON.stringify leaves the methods out.
-    console.log(JSON.stringify(server, null, 2));
+  let parsed;
+  try {
+    parsed = parseCommandLine(argv);
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  const { values, positionals } = parsed;
+  const [command, ...rest] = positionals;
+  if (command === 'start' && rest.length === 0) {
+    const server = await startProsody({
+      ...(values.dir === undefined ? {} : { dir: values.dir }),
+      tls: values.tls === true,
+      logLevel: values.debug === true ? 'debug' : 'info',
+    });
+    console.log(JSON.stringify(server, null, 2)); // functions are left out
+    // Prosody's pipes are unref'd (tests must never hang on it); here we stay up on purpose.
+    const keepAlive = setInterval(() => undefined, 1 << 30);
     const shutdown = (): void => {
-      void server.stop().then(() => process.exit(0));
+      clearInterval(keepAlive);
+      server.stop().catch((error: unknown) => {
+        console.error(error instanceof Error ? error.message : String(error));
+        process.exitCode = 1;
+      });
     };
     process.once('SIGINT', shutdown);
     process.once('SIGTERM', shutdown);
-    // The server process is unref'd (so tests never hang on it); here we stay up on purpose.
-    setInterval(() => undefined, 1 << 30);
     return;
   }
-  if (command === 'register' && dir) {
-    const [user, password] = rest.filter((_v, i) => i !== dirIndex && i !== dirIndex + 1);
-    if (!user || !password)
-      throw new Error('usage: node dev/xmpp/prosody.ts register --dir D USER PASS');
-    execFileSync(
-      'prosodyctl',
-      ['--config', join(dir, 'prosody.cfg.lua'), 'adduser', `${user}@localhost`],
-      { input: `${password}\n${password}\n`, stdio: ['pipe', 'inherit', 'inherit'] },
-    );
+  const [user, password] = rest;
+  if (command === 'register' && values.dir !== undefined && user && password && rest.length === 2) {
+    const configFile = join(values.dir, 'prosody.cfg.lua');
+    if (!existsSync(configFile)) {
+      throw new Error(`no prosody.cfg.lua in ${values.dir}: run "start --dir ${values.dir}" first`);
+    }
+    await registerUser(configFile, user, password);
+    console.log(`registered ${user}@${DOMAIN}`);
     return;
   }
-  throw new Error(
-    'usage: node dev/xmpp/prosody.ts start [--dir D] [--tls] | register --dir D USER PASS',
-  );
+  console.error(USAGE);
+  process.exitCode = 2;
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+if (import.meta.main) {
   main(process.argv.slice(2)).catch((error: unknown) => {
     console.error(error instanceof Error ? error.message : String(error));
-    process.exit(1);
+    process.exitCode = 1;
   });
 }
