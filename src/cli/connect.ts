@@ -1,67 +1,65 @@
 /**
- * The composition root: the one place that turns a stored profile into a concrete transport.
- * Everything heavy (conf, xmpp.js) is imported here lazily, so `--help` never pays for it.
+ * The composition root: the one place that turns a stored profile into a concrete, connected
+ * transport. Command actions load this file lazily, and it loads the XMPP transport (xmpp.js)
+ * lazily in turn, so `--help` and `profiles` never pay for the SDK.
  */
-import { readFileSync } from 'node:fs';
-import { ConfigError } from '../errors.ts';
-import type { Profile } from '../config/profile.ts';
-import type { Profiles } from '../config/profiles.ts';
 import { resolvePaths } from '../config/paths.ts';
+import type { Profile } from '../config/profile.ts';
+import { ProfileStore } from '../config/profiles.ts';
+import { toTransportOptions } from '../config/xmpp-account.ts';
 import type { Transport } from '../transport/transport.ts';
-import type { XmppTransportOptions } from '../transport/xmpp/options.ts';
 import type { CliContext } from './context.ts';
 
-/** Open the profile store of this user. */
-export async function loadProfiles(): Promise<Profiles> {
-  const { Profiles } = await import('../config/profiles.ts');
-  return new Profiles(resolvePaths());
+/** How long one connection attempt may take before it fails with exit code 5. */
+export const CONNECT_TIMEOUT_MS = 10_000;
+
+/** The profile store of this user (config dir per paths.ts). */
+export function openProfileStore(): ProfileStore {
+  return new ProfileStore(resolvePaths());
 }
 
-/** Transport options for an account and its secret. */
-export function xmppOptions(
-  account: Profile['account'],
+/** Build the transport for a profile and connect it; on failure nothing is left open. */
+export async function openTransport(
+  profile: Profile,
   secret: string,
   context: CliContext,
-): XmppTransportOptions {
-  const common = {
-    software: { name: 'mx-agent', version: context.version },
-    trace: context.output.options.verbose > 1,
-    log: (level: 'debug' | 'info' | 'warn', message: string) => {
-      if (level === 'warn') context.output.warn(message);
-      else context.output.debug(message);
-    },
-  };
-  if (account.mode === 'component') return { ...account, secret, ...common };
-  let ca: string | undefined;
-  if (account.caFile) {
-    try {
-      ca = readFileSync(account.caFile, 'utf8');
-    } catch (error) {
-      throw new ConfigError(
-        `cannot read the CA file ${account.caFile}: ${(error as Error).message}`,
-      );
-    }
-  }
-  const { caFile: _caFile, ...rest } = account;
-  return { ...rest, password: secret, ...(ca ? { ca } : {}), ...common };
-}
-
-/** A transport for an account (not yet connected). */
-export async function createTransport(options: XmppTransportOptions): Promise<Transport> {
+): Promise<Transport> {
+  const { output } = context;
   const { createXmppTransport } = await import('../transport/xmpp/index.ts');
-  return createXmppTransport(options);
+  const transport = createXmppTransport({
+    ...toTransportOptions(profile, secret),
+    software: { name: 'mx-agent', version: context.version },
+    connectTimeoutMs: CONNECT_TIMEOUT_MS,
+    trace: output.options.verbose > 1,
+    log: (level, message) => {
+      if (level === 'warn') output.warn(message);
+      else output.debug(message);
+    },
+  });
+  output.debug(`connecting profile "${profile.name}"`);
+  try {
+    await transport.connect({ signal: context.signal, timeoutMs: CONNECT_TIMEOUT_MS });
+  } catch (error) {
+    await transport.close();
+    throw error;
+  }
+  return transport;
 }
 
-/** The selected profile, connected; the caller closes the transport. */
-export async function openProfile(
+/**
+ * Run `work` with the selected profile (--profile, else the default) connected, and close the
+ * transport afterwards whatever happens.
+ */
+export async function withProfileTransport<T>(
   context: CliContext,
-): Promise<{ profile: Profile; transport: Transport }> {
-  const profiles = await loadProfiles();
-  const profile = profiles.get(context.profile);
-  const transport = await createTransport(
-    xmppOptions(profile.account, profiles.secrets.read(profile.name), context),
-  );
-  context.output.debug(`connecting as ${profile.name}`);
-  await transport.connect({ signal: context.signal });
-  return { profile, transport };
+  work: (transport: Transport, profile: Profile) => Promise<T>,
+): Promise<T> {
+  const store = openProfileStore();
+  const profile = store.get(context.profile);
+  const transport = await openTransport(profile, store.readSecret(profile.name), context);
+  try {
+    return await work(transport, profile);
+  } finally {
+    await transport.close();
+  }
 }

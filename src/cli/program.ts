@@ -1,7 +1,10 @@
 /**
- * The mx-agent program. Startup stays cheap (design.md §8: `--help` within 2× of `node -e 0`):
- * this file imports only commander and small modules; every command loads the SDKs it needs
- * inside its action.
+ * The mx-agent program: global options, the commands, and the one top-level catch that turns
+ * what a command threw into a one-line message and an exit code (exit-codes.ts).
+ *
+ * Startup stays cheap (design.md §8): this file and the command definitions import only
+ * commander and tiny modules; every action loads what it needs (conf, xmpp.js, the transport)
+ * with a dynamic import.
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
@@ -12,117 +15,159 @@ import { logoutCommand } from './commands/logout.ts';
 import { profilesCommand } from './commands/profiles.ts';
 import { sendCommand } from './commands/send.ts';
 import { whoamiCommand } from './commands/whoami.ts';
-import type { CliContext } from './context.ts';
-import { EXIT_CODE_HELP, EXIT_CODES, exitCodeFor } from './exit-codes.ts';
-import { Output, wantsColor } from './output.ts';
+import type { CliContext, ContextSource } from './context.ts';
+import { EXIT_CODES, exitCodeFor, formatExitCodes } from './exit-codes.ts';
+import { colorAllowed, onClosedStdout, Output, type OutputOptions } from './output.ts';
 
-const { version } = JSON.parse(
-  readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
-) as { version: string };
+const HELP_WIDTH = 80;
+const REPEAT_MS = 250;
 
-/** Build the program; `run` parses and executes it. */
-export function buildProgram(context: () => CliContext): Command {
+const EXAMPLES = `
+Examples:
+  $ mx-agent login xmpp --jid alice@example.org
+  $ mx-agent whoami
+  $ mx-agent profiles
+  $ mx-agent send bob@example.org "build is green"
+  $ mx-agent --json listen --workspace team@conference.example.org
+  $ mx-agent logout alice@example.org
+`;
+
+/** The version in package.json, read as text: cheaper than a JSON module import. */
+function readVersion(): string {
+  const pkg: unknown = JSON.parse(
+    readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+  );
+  return typeof pkg === 'object' &&
+    pkg !== null &&
+    'version' in pkg &&
+    typeof pkg.version === 'string'
+    ? pkg.version
+    : '0.0.0';
+}
+
+/** The program with every implemented command. */
+function buildProgram(version: string, context: ContextSource): Command {
   const program = new Command('mx-agent')
     .description('Peer collaboration for AI agents and their developers over Matrix and XMPP')
     .version(version, '--version', 'print the version')
     .option('--profile <name>', 'use this stored account (default: the default profile)')
     .option('--json', 'print results as JSON (one object per line for streams)')
     .addOption(
-      new Option('-v, --verbose', 'more diagnostics; twice for protocol traces')
-        .argParser((_v, previous: number) => previous + 1)
+      new Option('-v, --verbose', 'more diagnostics and stack traces; twice for protocol traces')
+        .argParser((_value: string | undefined, previous: number) => previous + 1)
         .default(0),
     )
-    .option('-q, --quiet', 'print only results')
-    .option('--no-color', 'no colors in output')
-    .showHelpAfterError('(run with --help for usage)')
-    // A fixed width keeps help identical everywhere (and equal to the build-time copy).
-    .configureHelp({ helpWidth: 100 })
-    .addHelpText(
-      'after',
-      `\nExit codes:\n${EXIT_CODE_HELP.map(([code, text]) => `  ${String(code).padStart(3)}  ${text}`).join('\n')}\n`,
-    );
-  for (const make of [
+    .option('-q, --quiet', 'print only results and errors')
+    .option('--no-color', 'no colors in output (also: NO_COLOR=1)')
+    .addHelpText('after', `${EXAMPLES}\nExit codes:\n${formatExitCodes()}\n`);
+  for (const command of [
     loginCommand,
     whoamiCommand,
     profilesCommand,
     logoutCommand,
     sendCommand,
     listenCommand,
-  ]) {
-    program.addCommand(make(context));
-  }
+  ])
+    program.addCommand(command(context));
   return program;
 }
 
-/** Parse argv and run; returns the exit code. */
-export async function run(argv: string[]): Promise<number> {
-  const abort = new AbortController();
-  let output = new Output({ json: false, quiet: false, verbose: 0, color: wantsColor(true) });
-  const context = (): CliContext => ({
-    output,
-    profile: globals.profile,
-    signal: abort.signal,
-    version,
-  });
-  const globals: { profile?: string } = {};
-  const program = buildProgram(context);
-  program.exitOverride();
-  program.configureOutput({
-    outputError: (text) => {
-      output.error(text.replace(/^error: /, '').trimEnd());
-    },
-  });
-  program.hook('preAction', (_root, action) => {
-    const opts = action.optsWithGlobals<{
-      profile?: string;
-      json?: boolean;
-      verbose: number;
-      quiet?: boolean;
-      color: boolean;
-    }>();
-    globals.profile = opts.profile;
-    output = new Output({
-      json: opts.json === true,
-      quiet: opts.quiet === true,
-      verbose: opts.verbose,
-      color: wantsColor(opts.color),
-    });
-  });
-  // `mx-agent … | head` closes the pipe early: that is not an error.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(EXIT_CODES.ok);
-  });
-  const onSignal = (): void => {
-    if (abort.signal.aborted) process.exit(EXIT_CODES.interrupted);
-    abort.abort();
+/** Global options, narrowed from commander's untyped values. */
+function readGlobals(values: Record<string, unknown>): OutputOptions & { profile?: string } {
+  return {
+    json: values.json === true,
+    quiet: values.quiet === true,
+    verbose: typeof values.verbose === 'number' ? values.verbose : 0,
+    color: colorAllowed(values.color !== false),
+    ...(typeof values.profile === 'string' ? { profile: values.profile } : {}),
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    await program.parseAsync(argv);
-    return EXIT_CODES.ok;
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      return error.exitCode === 0 ? EXIT_CODES.ok : EXIT_CODES.usage;
-    }
-    report(output, error);
-    return exitCodeFor(error);
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
 }
 
-/** One line for a person; the stack and causes only with -v. */
+/** Route commander's output through ours, throw instead of exiting, on every (sub)command. */
+function configure(command: Command, output: () => Output): void {
+  command
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({
+      writeOut: (text) => {
+        output().write('stdout', text);
+      },
+      writeErr: (text) => {
+        output().write('stderr', text);
+      },
+      outputError: (text) => {
+        output().error(text.replace(/^error: /, '').trimEnd());
+      },
+      getOutHasColors: () => false,
+      getErrHasColors: () => false,
+    })
+    // One width everywhere: help is then identical on any terminal, in docs/cli.md, and in the
+    // build-time copy of the root help (main.ts).
+    .configureHelp({ helpWidth: HELP_WIDTH });
+  for (const sub of command.commands) configure(sub, output);
+}
+
+/** One line for a person; the stack and the causes only with -v. */
 function report(output: Output, error: unknown): void {
+  if (error instanceof CommanderError) return; // commander has printed its message already
   if (error instanceof MxAgentError) output.error(error.message);
   else
     output.error(
       `internal error: ${error instanceof Error ? error.message : String(error)} (rerun with -v for details, and please report it)`,
     );
-  if (output.options.verbose > 0 && error instanceof Error) {
-    output.debug(error.stack ?? String(error));
-    for (let cause = error.cause; cause instanceof Error; cause = cause.cause)
-      output.debug(`caused by: ${cause.stack ?? cause.message}`);
+  if (output.options.verbose === 0 || !(error instanceof Error)) return;
+  output.debug(error.stack ?? String(error));
+  for (let cause = error.cause; cause instanceof Error; cause = cause.cause)
+    output.debug(`caused by: ${cause.stack ?? cause.message}`);
+}
+
+/** Parse argv, run the command, and return the exit code. The one top-level catch. */
+export async function run(argv: string[]): Promise<number> {
+  const version = readVersion();
+  const abort = new AbortController();
+  let output = new Output({ json: false, quiet: false, verbose: 0, color: colorAllowed(true) });
+  let profile: string | undefined;
+  // An object, not a `let`: set from a closure, which flow analysis does not see.
+  const interrupt = { isNormal: false };
+  const context: ContextSource = (): CliContext => ({
+    output,
+    profile,
+    signal: abort.signal,
+    version,
+    endsOnInterrupt: () => {
+      interrupt.isNormal = true;
+    },
+  });
+  const program = buildProgram(version, context);
+  configure(program, () => output);
+  onClosedStdout(() => process.exit(EXIT_CODES.ok));
+  program.hook('preAction', (_program, action) => {
+    const globals = readGlobals(action.optsWithGlobals());
+    profile = globals.profile;
+    output = new Output(globals);
+  });
+  // First Ctrl-C: abort, so commands close their connections; a second one: leave now.
+  // conf's file writer (atomically → when-exit) catches SIGINT/SIGTERM once and re-raises it,
+  // so one Ctrl-C can arrive twice: a repeat within REPEAT_MS is the same Ctrl-C.
+  let firstSignalAt = 0;
+  const onSignal = (): void => {
+    if (!abort.signal.aborted) {
+      firstSignalAt = Date.now();
+      abort.abort();
+    } else if (Date.now() - firstSignalAt > REPEAT_MS) process.exit(EXIT_CODES.interrupted);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await program.parseAsync(argv);
+    return abort.signal.aborted && !interrupt.isNormal ? EXIT_CODES.interrupted : EXIT_CODES.ok;
+  } catch (error) {
+    report(output, error);
+    return abort.signal.aborted && !interrupt.isNormal
+      ? EXIT_CODES.interrupted
+      : exitCodeFor(error);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }

@@ -6,14 +6,16 @@ export type TlsMode = 'required' | 'starttls' | 'off';
 /** An XMPP client account as stored (no secret). */
 export interface XmppClientAccount {
   readonly mode: 'client';
+  /** Bare JID, e.g. alice@example.org. */
   readonly jid: string;
   readonly host?: string;
   readonly port?: number;
   readonly tls: TlsMode;
   readonly tlsInsecure?: boolean;
+  /** Absolute path of an extra trusted CA certificate (PEM). */
   readonly caFile?: string;
-  /** Bound on every connection, so the profile keeps one address. */
-  readonly resource: string;
+  /** Resource to bind; absent means the server picks one per connection. */
+  readonly resource?: string;
 }
 
 /** An XEP-0114 component account as stored (no secret). */
@@ -24,27 +26,31 @@ export interface XmppComponentAccount {
   readonly port: number;
 }
 
+/** Either kind of XMPP account. */
+export type XmppAccount = XmppClientAccount | XmppComponentAccount;
+
 /** One stored account. */
 export interface Profile {
   readonly name: string;
   readonly network: 'xmpp';
-  readonly account: XmppClientAccount | XmppComponentAccount;
+  readonly account: XmppAccount;
+  /** ISO 8601 time of the login that stored it. */
   readonly createdAt: string;
 }
 
 const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9@._-]{0,127}$/;
 
-/** Validate a profile name (it is also a file name, so no '/', no leading '.'). */
+/** Validate a profile name. It is also a file name, so no '/', no leading '.', no '..'. */
 export function parseProfileName(input: string): string {
   if (!PROFILE_NAME.test(input) || input.includes('..')) {
     throw new UsageError(
-      `expected a profile name of letters, digits, @ . _ - (like work or alice@example.org), got ${quote(input)}`,
+      `expected a profile name of letters, digits and @ . _ - (like work or alice@example.org), got ${quote(input)}`,
     );
   }
   return input;
 }
 
-/** The address a profile acts as. */
+/** The address a profile acts as: the bare JID, or the component domain. */
 export function accountId(profile: Profile): string {
   return profile.account.mode === 'client' ? profile.account.jid : profile.account.domain;
 }

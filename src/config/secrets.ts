@@ -1,4 +1,5 @@
-import { chmodSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../errors.ts';
 import { ensurePrivateDir } from './paths.ts';
@@ -14,43 +15,61 @@ export class SecretStore {
     this.#dir = join(configDir, 'secrets');
   }
 
+  /** Replace a profile's secret: write a new private file, then rename it over the old one. */
   write(profile: string, secret: string): void {
     ensurePrivateDir(this.#dir);
+    // mkdir's mode does not apply to a directory that already existed.
     chmodSync(this.#dir, 0o700);
-    const file = this.#file(profile);
-    const temp = `${file}.${String(process.pid)}.tmp`;
-    writeFileSync(temp, JSON.stringify({ secret }), { mode: 0o600 });
-    renameSync(temp, file);
+    const file = this.path(profile);
+    const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+    try {
+      // 'wx': never write through a file (or symlink) someone placed at the temp name.
+      writeFileSync(temp, `${JSON.stringify({ secret })}\n`, { mode: 0o600, flag: 'wx' });
+      renameSync(temp, file);
+    } catch (error) {
+      rmSync(temp, { force: true });
+      throw new ConfigError(
+        `cannot store the secret of profile "${profile}" in ${this.#dir}: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
+    }
   }
 
   read(profile: string): string {
-    const file = this.#file(profile);
-    if (!existsSync(file)) {
+    const file = this.path(profile);
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
       throw new ConfigError(
-        `the secret of profile "${profile}" is missing (${file}); log in again with \`mx-agent login\``,
+        `the secret of profile "${profile}" is missing (${file}); log in again with \`mx-agent login xmpp\``,
       );
     }
-    try {
-      const parsed = JSON.parse(readFileSync(file, 'utf8')) as { secret?: unknown };
-      if (typeof parsed.secret === 'string') return parsed.secret;
-    } catch {
-      // Fall through to the error below.
-    }
-    throw new ConfigError(
-      `the secret file of profile "${profile}" is unreadable (${file}); log in again`,
-    );
+    const parsed = parseSecretFile(text);
+    if (parsed === undefined)
+      throw new ConfigError(
+        `the secret file of profile "${profile}" is unreadable (${file}); log in again with \`mx-agent login xmpp\``,
+      );
+    return parsed;
   }
 
   remove(profile: string): void {
-    rmSync(this.#file(profile), { force: true });
+    rmSync(this.path(profile), { force: true });
   }
 
-  /** The path of a profile's secret file (for tests and `whoami`). */
+  /** The file holding a profile's secret. */
   path(profile: string): string {
-    return this.#file(profile);
-  }
-
-  #file(profile: string): string {
     return join(this.#dir, `${profile}.json`);
   }
+}
+
+function parseSecretFile(text: string): string | undefined {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed === 'object' && parsed !== null && 'secret' in parsed)
+      return typeof parsed.secret === 'string' ? parsed.secret : undefined;
+  } catch {
+    // Reported by the caller, without echoing the file's content.
+  }
+  return undefined;
 }

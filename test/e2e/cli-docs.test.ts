@@ -10,9 +10,15 @@ test('docs/cli.md equals the --help of every command (run `npm run docs:cli` aft
 
 test('every command in the root help is in the reference', () => {
   const commands = helpOf('').split('Commands:\n')[1]?.split('\n\n')[0] ?? '';
-  const listed = [...commands.matchAll(/^ {2}([a-z-]+)/gm)].map((m) => m[1]).filter((c) => c !== 'help');
+  const listed = [...commands.matchAll(/^ {2}([a-z-]+)/gm)]
+    .map((m) => m[1])
+    .filter((c) => c !== 'help');
   assert.ok(listed.length >= 6);
-  for (const command of listed) assert.ok(COMMANDS.includes(command ?? ''), `${command ?? ''} is missing from dev/gen-cli-docs.ts`);
+  for (const command of listed)
+    assert.ok(
+      COMMANDS.includes(command ?? ''),
+      `${command ?? ''} is missing from dev/gen-cli-docs.ts`,
+    );
 });
 
 test('the build-time copy of --help is identical to what commander prints', async () => {

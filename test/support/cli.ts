@@ -39,7 +39,12 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv, input?: string)
 }
 
 /** Run the CLI to completion. */
-export async function runCli(args: string[], env: NodeJS.ProcessEnv, input?: string, timeoutMs = 30_000): Promise<CliResult> {
+export async function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  input?: string,
+  timeoutMs = 30_000,
+): Promise<CliResult> {
   const started = Date.now();
   const child = startCli(args, env, input);
   let stdout = '';
@@ -53,11 +58,17 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv, input?: str
 }
 
 /** Wait until a running CLI prints `pattern` on stderr. */
-export function waitForStderr(child: ChildProcess, pattern: RegExp, timeoutMs = 15_000): Promise<void> {
+export function waitForStderr(
+  child: ChildProcess,
+  pattern: RegExp,
+  timeoutMs = 15_000,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     let seen = '';
     const timer = setTimeout(() => {
-      reject(new Error(`no ${String(pattern)} on stderr within ${String(timeoutMs)} ms; got: ${seen}`));
+      reject(
+        new Error(`no ${String(pattern)} on stderr within ${String(timeoutMs)} ms; got: ${seen}`),
+      );
     }, timeoutMs);
     child.stderr?.on('data', (d: Buffer) => {
       seen += d.toString();

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { EXIT_CODE_HELP, EXIT_CODES, exitCodeFor } from '../../../src/cli/exit-codes.ts';
+import { CommanderError } from 'commander';
+import {
+  EXIT_CODE_HELP,
+  EXIT_CODES,
+  exitCodeFor,
+  formatExitCodes,
+} from '../../../src/cli/exit-codes.ts';
 import * as errors from '../../../src/errors.ts';
 
 test('each error class maps to its documented exit code', () => {
@@ -16,8 +22,21 @@ test('each error class maps to its documented exit code', () => {
     [new Error('a bug'), 1],
   ];
   for (const [error, code] of cases) assert.equal(exitCodeFor(error), code, error.constructor.name);
+  assert.equal(exitCodeFor('a thrown string'), 1);
 });
 
-test('the help table documents every code once', () => {
-  assert.deepEqual(EXIT_CODE_HELP.map(([code]) => code), [...new Set(Object.values(EXIT_CODES))].sort((a, b) => a - b));
+test("commander's usage errors exit 2; its help and --version exit 0", () => {
+  assert.equal(exitCodeFor(new CommanderError(1, 'commander.unknownCommand', 'x')), 2);
+  assert.equal(exitCodeFor(new CommanderError(1, 'commander.missingArgument', 'x')), 2);
+  assert.equal(exitCodeFor(new CommanderError(0, 'commander.helpDisplayed', '(outputHelp)')), 0);
+  assert.equal(exitCodeFor(new CommanderError(0, 'commander.version', '0.1.0')), 0);
+});
+
+test('the help table documents every code once, in order', () => {
+  assert.deepEqual(
+    EXIT_CODE_HELP.map(([code]) => code),
+    [...new Set(Object.values(EXIT_CODES))].sort((a, b) => a - b),
+  );
+  assert.match(formatExitCodes(), /^ {4}0 {2}success\n/);
+  assert.match(formatExitCodes(), /\n {2}130 {2}interrupted \(Ctrl-C\)$/);
 });
