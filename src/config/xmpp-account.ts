@@ -4,16 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError, UsageError, quote } from '../errors.ts';
+import { isXmppDomain, isXmppLocalpart, isXmppResource } from '../transport/xmpp/address.ts';
 import type { XmppTransportOptions } from '../transport/xmpp/options.ts';
 import type { Profile, TlsMode, XmppAccount } from './profile.ts';
-
-// RFC 7622 §3.3.1: a localpart excludes " & ' / : < > @ and whitespace. §3.2: the domain is a
-// DNS name, an IPv4 literal or a bracketed IPv6 literal. Each part is at most 1023 octets.
-const LOCALPART = /^[^\s"&'/:<>@]+$/;
-const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
-const DNS_NAME = new RegExp(`^${LABEL}(?:\\.${LABEL})*$`);
-const IPV6_LITERAL = /^\[[0-9A-Fa-f:.]+\]$/;
-const MAX_PART = 1023;
 
 const TLS_MODES: readonly TlsMode[] = ['starttls', 'required', 'off'];
 
@@ -30,13 +23,13 @@ export function parseJid(input: string): string {
   const parts = input.split('@');
   if (parts.length !== 2) throw wrong();
   const [local = '', domain = ''] = parts;
-  if (!LOCALPART.test(local) || byteLength(local) > MAX_PART || !isDomain(domain)) throw wrong();
+  if (!isXmppLocalpart(local) || !isXmppDomain(domain)) throw wrong();
   return `${local}@${domain.toLowerCase()}`;
 }
 
 /** A server or component domain such as agent.example.org (lower-cased). */
 export function parseDomain(input: string, what = 'a domain like agent.example.org'): string {
-  if (!isDomain(input)) throw new UsageError(`expected ${what}, got ${quote(input)}`);
+  if (!isXmppDomain(input)) throw new UsageError(`expected ${what}, got ${quote(input)}`);
   return input.toLowerCase();
 }
 
@@ -60,7 +53,7 @@ export function parseTlsMode(input: string): TlsMode {
 
 /** An XMPP resource: any non-empty text without whitespace at the ends, at most 1023 octets. */
 export function parseResource(input: string): string {
-  if (input.trim() !== input || input === '' || byteLength(input) > MAX_PART)
+  if (input.trim() !== input || !isXmppResource(input))
     throw new UsageError(
       `expected --resource to be a non-empty name like laptop, got ${quote(input)}`,
     );
@@ -107,14 +100,4 @@ function readCaFile(file: string): string {
       { cause: error },
     );
   }
-}
-
-function isDomain(domain: string): boolean {
-  if (domain === '' || byteLength(domain) > MAX_PART) return false;
-  if (IPV6_LITERAL.test(domain)) return true;
-  return DNS_NAME.test(domain) && (domain.includes('.') || domain.toLowerCase() === 'localhost');
-}
-
-function byteLength(text: string): number {
-  return Buffer.byteLength(text, 'utf8');
 }

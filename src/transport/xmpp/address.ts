@@ -1,25 +1,61 @@
+/**
+ * The XMPP address grammar (RFC 7622), in one place: the transport validates user-typed targets
+ * with it and src/config validates login input with it.
+ */
 import { UsageError, quote } from '../../errors.ts';
 
-// RFC 7622 §3.3: localpart excludes " & ' / : < > @ and whitespace; domain is a DNS name,
-// an IPv4 literal, or an IPv6 literal in brackets; the resource is any non-empty text.
-const LOCAL = String.raw`[^\s"&'/:<>@]{1,1023}`;
-const LABEL = String.raw`[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?`;
-const DOMAIN = String.raw`(?:${LABEL}(?:\.${LABEL})*|\[[0-9A-Fa-f:.]+\])`;
-const ADDRESS = new RegExp(String.raw`^(?:(${LOCAL})@)?(${DOMAIN})(?:/(\S.{0,1022}))?$`);
+// §3.3.1: a localpart excludes " & ' / : < > @ and whitespace. §3.2: the domain is a DNS name,
+// an IPv4 literal or a bracketed IPv6 literal. Each part is at most 1023 octets.
+const LOCALPART = /^[^\s"&'/:<>@]+$/;
+const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
+const DNS_NAME = new RegExp(`^${LABEL}(?:\\.${LABEL})*$`);
+const IPV6_LITERAL = /^\[[0-9A-Fa-f:.]+\]$/;
+const MAX_PART = 1023;
+
+const bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
+
+/** True for a valid localpart (the part before '@'). */
+export function isXmppLocalpart(local: string): boolean {
+  return LOCALPART.test(local) && bytes(local) <= MAX_PART;
+}
 
 /**
- * Validate a user-typed XMPP address (bare or full JID, or a service domain). A lone word such
- * as "alice" is refused: it is almost always a forgotten @domain, not a server name.
+ * True for a domain we accept. A lone word other than "localhost" is refused: it is almost
+ * always a forgotten @domain ("alice"), not a server name.
+ */
+export function isXmppDomain(domain: string): boolean {
+  if (domain === '' || bytes(domain) > MAX_PART) return false;
+  if (IPV6_LITERAL.test(domain)) return true;
+  return DNS_NAME.test(domain) && (domain.includes('.') || domain.toLowerCase() === 'localhost');
+}
+
+/** True for a valid resource (the part after the first '/'). */
+export function isXmppResource(resource: string): boolean {
+  return resource !== '' && !/^\s/.test(resource) && bytes(resource) <= MAX_PART;
+}
+
+/**
+ * Validate a user-typed XMPP address (bare or full JID, or a service domain) and normalise it:
+ * the domain is lower-cased (§3.2); localpart and resource stay as typed.
  */
 export function parseXmppAddress(input: string): string {
-  const match = ADDRESS.exec(input.trim());
-  const domain = match?.[2] ?? '';
-  const isDomainOnly = match !== null && match[1] === undefined;
-  if (!match || (isDomainOnly && !domain.includes('.') && domain !== 'localhost')) {
+  const text = input.trim();
+  // §3.1: the resource starts at the first '/', and may itself contain '@' and '/'.
+  const slash = text.indexOf('/');
+  const bare = slash < 0 ? text : text.slice(0, slash);
+  const resource = slash < 0 ? undefined : text.slice(slash + 1);
+  const parts = bare.split('@');
+  const local = parts.length === 2 ? parts[0] : undefined;
+  const domain = parts.at(-1) ?? '';
+  const valid =
+    parts.length <= 2 &&
+    (local === undefined || isXmppLocalpart(local)) &&
+    isXmppDomain(domain) &&
+    (resource === undefined || isXmppResource(resource));
+  if (!valid) {
     throw new UsageError(
       `expected an XMPP address like alice@example.org or a room like room@conference.example.org, got ${quote(input)}`,
     );
   }
-  // Domains are case-insensitive (RFC 7622 §3.2); keep local part and resource as typed.
-  return `${match[1] !== undefined ? `${match[1]}@` : ''}${domain.toLowerCase()}${match[3] !== undefined ? `/${match[3]}` : ''}`;
+  return `${local === undefined ? '' : `${local}@`}${domain.toLowerCase()}${resource === undefined ? '' : `/${resource}`}`;
 }

@@ -100,6 +100,27 @@ describe('xmpp connecting: credentials, TLS policy, components', { skip }, () =>
     await t.close();
   });
 
+  it('fails a queued send loudly when the server stays away past its deadline, then recovers', async () => {
+    if (!plain) return;
+    const t = createXmppTransport(await newAccount(plain));
+    const events = new EventRecorder(t);
+    await t.connect();
+    await plain.stop();
+    await events.waitFor((e) => e.type === 'connection' && e.state === 'reconnecting');
+    await assert.rejects(
+      t.send(
+        { kind: 'direct', address: t.address },
+        { type: 'text', text: 'lost' },
+        { timeoutMs: 300 },
+      ),
+      (e: unknown) => e instanceof NetworkError && /not delivered within 300 ms/.test(e.message),
+    );
+    await plain.start();
+    await events.waitForCount((e) => e.type === 'connection' && e.state === 'online', 2, 15_000);
+    await t.send({ kind: 'direct', address: t.address }, { type: 'text', text: 'back' });
+    await t.close();
+  });
+
   it('runs as an XEP-0114 component and talks to a client', async () => {
     if (!plain) return;
     const component = createXmppTransport({
