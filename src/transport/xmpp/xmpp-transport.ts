@@ -4,7 +4,6 @@
  * sends flushed), speaking our payloads as `urn:mx-agent:0` elements.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Context, Next } from '@xmpp/middleware';
 import { xml } from '@xmpp/xml';
 import { AuthError, MxAgentError, NetworkError, UsageError, quote } from '../../errors.ts';
 import { Backoff, DEFAULT_BACKOFF } from '../backoff.ts';
@@ -15,13 +14,15 @@ import type * as T from '../transport.ts';
 import { parseXmppAddress } from './address.ts';
 import { BlobStore } from './blobs.ts';
 import { answerObligations } from './citizenship.ts';
-import { availabilityOf, decodeMessage, encodeMessage, splitResource } from './codec.ts';
+import { encodeMessage, splitResource } from './codec.ts';
 import type { XmppTransportOptions } from './options.ts';
 import { Outbox } from './outbox.ts';
 import { PepState } from './pep-state.ts';
 import { RecentIds } from './recent-ids.ts';
 import { Rooms, presenceChildren } from './rooms.ts';
 import { Services } from './services.ts';
+import { routeInbound, type InboundDeps } from './inbound.ts';
+import { startKeepalive } from './keepalive.ts';
 import { traceStanzas } from './trace.ts';
 import {
   destroy,
@@ -30,8 +31,6 @@ import {
   type InstallHandlers,
   type XmppSession,
 } from './session.ts';
-
-const KEEPALIVE_MS = 30_000;
 
 /** Transport over XMPP (client or component). */
 export class XmppTransport implements T.Transport {
@@ -51,6 +50,8 @@ export class XmppTransport implements T.Transport {
   #address = '';
   #presence: { availability: T.Availability; status?: string } = { availability: 'available' };
   #timer: NodeJS.Timeout | undefined;
+  /** The server's domain: the JID's domain, or the component domain's parent. */
+  readonly #server: string;
 
   constructor(options: XmppTransportOptions) {
     this.#options = options;
@@ -66,11 +67,11 @@ export class XmppTransport implements T.Transport {
         ? (options.resource ?? `mx-agent-${randomBytes(4).toString('hex')}`)
         : '';
     const session = (): XmppSession => this.#requireSession();
-    const serverDomain =
+    this.#server =
       options.mode === 'client'
         ? (options.jid.split('@')[1] ?? '')
         : options.domain.replace(/^[^.]+\./, '');
-    this.#services = new Services(session, serverDomain);
+    this.#services = new Services(session, this.#server);
     this.#blobs = new BlobStore(session, this.#services, () => this.#address);
     this.#state_ = new PepState(session, (room) => [
       this.#address.split('/')[0] ?? '',
@@ -260,7 +261,18 @@ export class XmppTransport implements T.Transport {
         this.#options.software ?? { name: 'mx-agent', version: '0' },
       );
       this.#blobs.answer(parts.iqCallee);
-      parts.middleware.use((ctx, next) => this.#onStanza(ctx, next));
+      const inbound: InboundDeps = {
+        rooms: this.#rooms,
+        seen: this.#seen,
+        self: () => this.#address,
+        emit: (event) => {
+          this.#listeners.emit(event);
+        },
+        log: (level, message) => {
+          this.#log(level, message);
+        },
+      };
+      parts.middleware.use((ctx, next) => (routeInbound(ctx.stanza, inbound) ? undefined : next()));
       if (this.#options.trace)
         traceStanzas(parts.entity, (line) => {
           this.#log('debug', line);
@@ -304,7 +316,10 @@ export class XmppTransport implements T.Transport {
     this.#outbox.attach(session);
     this.#backoff.connected();
     this.#setState('online');
-    this.#keepalive(session);
+    startKeepalive(session, this.#server, () => {
+      this.#log('info', 'the server stopped answering pings; reconnecting');
+      destroy(session.entity);
+    });
   }
 
   #onStreamLost(session: XmppSession): void {
@@ -337,68 +352,6 @@ export class XmppTransport implements T.Transport {
         this.#scheduleReconnect(failure);
       });
     }, delay);
-  }
-
-  /** XEP-0199 ping to the server; a stream that does not answer is dropped and reconnected. */
-  #keepalive(session: XmppSession): void {
-    const tick = (): void => {
-      if (session !== this.#session) return;
-      const domain =
-        this.#options.mode === 'client'
-          ? (this.#options.jid.split('@')[1] ?? '')
-          : this.#options.domain.replace(/^[^.]+\./, '');
-      session.iqCaller
-        .request(
-          xml('iq', { type: 'get', to: domain }, xml('ping', { xmlns: 'urn:xmpp:ping' })),
-          10_000,
-        )
-        .then(() => {
-          this.#timer = setTimeout(tick, KEEPALIVE_MS);
-        })
-        .catch((error: unknown) => {
-          const condition = (error as { condition?: string }).condition;
-          if (condition) {
-            // The server answered with an error: alive, just not implementing ping.
-            this.#timer = setTimeout(tick, KEEPALIVE_MS);
-            return;
-          }
-          this.#log('info', 'the server stopped answering pings; reconnecting');
-          destroy(session.entity);
-        });
-    };
-    this.#timer = setTimeout(tick, KEEPALIVE_MS);
-  }
-
-  #onStanza(ctx: Context, next: Next): unknown {
-    const { stanza } = ctx;
-    if (stanza.name === 'message') {
-      const decoded = decodeMessage(stanza, { nickIn: (room) => this.#rooms.nickIn(room) });
-      if (decoded.outcome === 'rejected') {
-        this.#log('warn', decoded.reason);
-        this.#listeners.emit({ type: 'rejected', from: stanza.attrs.from, reason: decoded.reason });
-      } else if (decoded.outcome === 'ignored') {
-        this.#log('debug', `ignored a message from ${stanza.attrs.from ?? '?'}: ${decoded.why}`);
-      } else if (this.#seen.add(`${decoded.message.from}\u0000${decoded.message.id}`)) {
-        this.#listeners.emit(decoded.message);
-      }
-      return undefined;
-    }
-    if (stanza.name === 'presence') {
-      if (this.#rooms.onPresence(stanza)) return undefined;
-      const type = stanza.attrs.type;
-      // Subscription management and errors are not presence of a peer; nor is our own reflection.
-      if ((type === undefined || type === 'unavailable') && stanza.attrs.from !== this.#address) {
-        const status = stanza.getChildText('status') ?? undefined;
-        this.#listeners.emit({
-          type: 'presence',
-          from: stanza.attrs.from ?? '',
-          availability: availabilityOf(stanza),
-          ...(status ? { status } : {}),
-        });
-      }
-      return undefined;
-    }
-    return next();
   }
 
   #requireSession(): XmppSession {
