@@ -133,15 +133,31 @@ async function startOrThrow(entity: Client, where: string, timeoutMs: number): P
   // rejection below or as 'disconnect'; the transport adds a listener that logs them.
   entity.on('error', () => undefined);
   const errors: unknown[] = [];
+  const { promise: failed, reject: fail } = Promise.withResolvers<never>();
   const collect = (error: unknown): void => {
     errors.push(error);
+    fail(error);
   };
   entity.on('error', collect);
+  // Like Connection#start, but every promise involved is awaited or handled: xmpp.js leaves
+  // its 'online' promise dangling when open() fails, which later surfaces as an unhandled rejection.
+  const online = new Promise<void>((resolve) => {
+    entity.once('online', () => {
+      resolve();
+    });
+  });
   const timer = setTimeout(() => {
-    entity.emit('error', Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' }));
+    fail(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' }));
   }, timeoutMs);
+  const { service, domain } = entity.options;
+  const steps = (async () => {
+    await entity.connect(service);
+    await entity.open({ domain });
+    await online;
+  })();
+  steps.catch(() => undefined);
   try {
-    await entity.start();
+    await Promise.race([steps, failed]);
   } catch (error) {
     destroy(entity);
     // The most telling error is the first one of ours (AuthError, TLS policy), else the first.

@@ -59,6 +59,8 @@ declare module '@xmpp/client-core' {
     transports: unknown[];
     isSecure(): boolean;
     start(): Promise<JID>;
+    connect(service: string): Promise<void>;
+    open(options: { domain: string; lang?: string }): Promise<unknown>;
     stop(): Promise<unknown>;
     disconnect(): Promise<unknown>;
     send(element: Element): Promise<void>;

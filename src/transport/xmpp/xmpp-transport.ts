@@ -96,10 +96,19 @@ export class XmppTransport implements T.Transport {
     if (this.#state === 'closed')
       throw new NetworkError('this transport was closed; create a new one');
     this.#setState('connecting');
+    const timeoutMs = options?.timeoutMs ?? this.#options.connectTimeoutMs ?? 10_000;
+    const opening = this.#open(timeoutMs);
     try {
-      await this.#open(options?.timeoutMs ?? this.#options.connectTimeoutMs ?? 10_000);
+      // The attempt has its own timeout; the caller's signal can end the wait sooner.
+      await withDeadline(
+        'the connection',
+        { ...options, timeoutMs: timeoutMs + 1000 },
+        () => opening,
+      );
     } catch (error) {
+      // An attempt that completes after an abort finds the state offline and hangs up.
       this.#setState('offline', error);
+      opening.catch(() => undefined);
       throw error;
     }
   }
@@ -283,7 +292,7 @@ export class XmppTransport implements T.Transport {
       o.mode === 'client'
         ? await openClientSession({ ...o, resource: this.#resource }, install, timeoutMs)
         : await openComponentSession(o, install, timeoutMs);
-    if (this.#state === 'closed') {
+    if (this.#state === 'closed' || this.#state === 'offline') {
       destroy(session.entity);
       return;
     }

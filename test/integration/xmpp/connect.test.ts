@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { after, describe, it } from 'node:test';
-import { AuthError, NetworkError } from '../../../src/errors.ts';
+import { AuthError, InterruptedError, NetworkError } from '../../../src/errors.ts';
 import { createXmppTransport } from '../../../src/transport/xmpp/index.ts';
 import { EventRecorder } from '../../support/event-recorder.ts';
 import { prosodyForTests } from '../../support/prosody.ts';
@@ -55,6 +55,28 @@ describe('xmpp connecting: credentials, TLS policy, components', { skip }, () =>
       (e: unknown) => e instanceof NetworkError && /connection refused/.test(e.message),
     );
     assert.ok(Date.now() - started < 3000);
+  });
+
+  it('stops waiting when the caller aborts, against a server that never answers', async () => {
+    const silent = createServer(() => undefined).listen(0, '127.0.0.1');
+    await new Promise((resolve) => silent.once('listening', resolve));
+    const port = (silent.address() as { port: number }).port;
+    const t = createXmppTransport({
+      mode: 'client',
+      jid: 'a@localhost',
+      password: 'x',
+      host: '127.0.0.1',
+      port,
+      tls: 'off',
+    });
+    const started = Date.now();
+    await assert.rejects(
+      t.connect({ signal: AbortSignal.timeout(200), timeoutMs: 5000 }),
+      InterruptedError,
+    );
+    assert.ok(Date.now() - started < 2000);
+    assert.equal(t.state, 'offline');
+    silent.close();
   });
 
   it('refuses to continue unencrypted when STARTTLS is expected but not offered', async () => {
