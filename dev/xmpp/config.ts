@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const TEMPLATE = fileURLToPath(new URL('./prosody.cfg.lua', import.meta.url));
-const PLUGIN_DIR = fileURLToPath(new URL('./modules', import.meta.url));
 
 /** Prosody log levels worth choosing between here. */
 export type ProsodyLogLevel = 'debug' | 'info';
@@ -39,7 +38,6 @@ export function renderConfig(values: ProsodyConfigValues): string {
     TLS: String(values.tls),
     RUN_AS_ROOT: String(values.runAsRoot),
     LOG_LEVEL: luaString(values.logLevel),
-    PLUGIN_DIR: luaString(PLUGIN_DIR),
     C2S_PORT: String(values.c2sPort),
     DIRECT_TLS_PORT: values.directTlsPort === undefined ? 'nil' : String(values.directTlsPort),
     COMPONENT_PORT: String(values.componentPort),

@@ -7,7 +7,6 @@
 -- Domains:
 --   localhost              users (register them with prosodyctl; no in-band registration)
 --   conference.localhost   XEP-0045 rooms, any local user may create them, archived (XEP-0313)
---   pubsub.localhost       XEP-0060 service, any local user may create nodes (mod_pubsub_local_create)
 --   upload.localhost       XEP-0363 slots, files served at http://127.0.0.1:<http port>/file_share/
 --   agent.localhost        an XEP-0114 external component, authenticated by component_secret
 
@@ -18,7 +17,6 @@ run_as_root = @RUN_AS_ROOT@ -- Prosody refuses to run as root unless told
 pidfile = dir .. "/prosody.pid"
 data_path = dir .. "/data"
 certificates = dir .. "/certs" -- empty unless tls (made by prosody.ts with openssl)
-plugin_paths = { @PLUGIN_DIR@ }
 -- "info" keeps a long test run's log small; "debug" (--debug) shows every stanza.
 log = { { levels = { min = @LOG_LEVEL@ }, to = "file", filename = dir .. "/prosody.log" } }
 
@@ -65,11 +63,6 @@ Component "conference.localhost" "muc"
   modules_enabled = { "muc_mam" }
   restrict_room_creation = false -- anyone on this server (s2s is off) may create rooms
   muc_log_by_default = true -- new rooms are archived unless their config says otherwise
-
-Component "pubsub.localhost" "pubsub"
-  -- mod_pubsub 0.12 lets only server admins create nodes; this local plugin lets every user
-  -- of a VirtualHost here create them (and become the new node's owner).
-  modules_enabled = { "pubsub_local_create" }
 
 Component "upload.localhost" "http_file_share"
   -- Slot URLs are built from http_host and the HTTP port, and requests are routed by Host.

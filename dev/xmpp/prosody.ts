@@ -58,7 +58,6 @@ export interface ProsodyServer {
   /** Loopback HTTP port serving XEP-0363 uploads. */
   readonly httpPort: number;
   readonly mucDomain: string;
-  readonly pubsubDomain: string;
   readonly uploadDomain: string;
   readonly componentDomain: string;
   readonly componentSecret: string;
@@ -125,7 +124,6 @@ async function pickPorts(dir: string, tls: boolean): Promise<Omit<ProsodyDescrip
     componentPort: saved?.componentPort ?? next(),
     httpPort: saved?.httpPort ?? next(),
     mucDomain: `conference.${DOMAIN}`,
-    pubsubDomain: `pubsub.${DOMAIN}`,
     uploadDomain: `upload.${DOMAIN}`,
     componentDomain: `agent.${DOMAIN}`,
     componentSecret: saved?.componentSecret ?? randomBytes(16).toString('hex'),
