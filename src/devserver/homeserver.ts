@@ -1,0 +1,128 @@
+/**
+ * The development homeserver (design.md §7): the Client-Server API subset matrix-js-sdk uses,
+ * on loopback, persisted in SQLite. For development, tests and the demo — never production.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Accounts } from './accounts.ts';
+import { accountRoutes } from './client-auth.ts';
+import { MatrixError } from './matrix-error.ts';
+import { Router, type Request } from './router.ts';
+import { openStore } from './store.ts';
+import { InteractiveAuth } from './uia.ts';
+
+/** How to run it. */
+export interface HomeserverOptions {
+  /** Data directory; in memory when absent. */
+  readonly dataDir?: string;
+  /** Port; 0 picks a free one. */
+  readonly port?: number;
+  /** Interface to bind; loopback unless told otherwise. */
+  readonly host?: string;
+  /** The server name in user ids (default: localhost). */
+  readonly serverName?: string;
+}
+
+/** A running homeserver. */
+export interface Homeserver {
+  readonly url: string;
+  readonly serverName: string;
+  close(): Promise<void>;
+}
+
+const MAX_BODY = 1024 * 1024;
+
+/** Start a homeserver; resolves once it listens. */
+export async function startHomeserver(options: HomeserverOptions = {}): Promise<Homeserver> {
+  const serverName = options.serverName ?? 'localhost';
+  const db = openStore(options.dataDir);
+  const router = new Router();
+  accountRoutes(router, new Accounts(db, serverName), new InteractiveAuth(), serverName);
+  const server = createServer((req, res) => {
+    void handle(router, req, res);
+  });
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${String(port)}`,
+    serverName,
+    close: () =>
+      closeServer(server).finally(() => {
+        db.close();
+      }),
+  };
+}
+
+async function handle(router: Router, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  try {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const { handler, params } = router.match(req.method ?? 'GET', url.pathname);
+    const request: Request = {
+      method: req.method ?? 'GET',
+      params,
+      query: url.searchParams,
+      body: await readBody(req),
+      raw: req,
+      token: accessToken(req, url),
+    };
+    reply(res, 200, await handler(request));
+  } catch (error) {
+    const matrix =
+      error instanceof MatrixError
+        ? error
+        : new MatrixError(500, 'M_UNKNOWN', `internal error: ${(error as Error).message}`);
+    reply(res, matrix.status, matrix.body());
+  }
+}
+
+/** Spec: `Authorization: Bearer TOKEN`, or the deprecated `access_token` query parameter. */
+function accessToken(req: IncomingMessage, url: URL): string | undefined {
+  const header = req.headers.authorization;
+  if (header?.startsWith('Bearer ')) return header.slice(7);
+  return url.searchParams.get('access_token') ?? undefined;
+}
+
+async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY)
+      throw new MatrixError(413, 'M_TOO_LARGE', `request body over ${String(MAX_BODY)} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  if (chunks.length === 0) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new MatrixError(400, 'M_NOT_JSON', 'the request body is not valid JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new MatrixError(400, 'M_BAD_JSON', 'the request body must be a JSON object');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function reply(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body ?? {});
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+  });
+  res.end(text);
+}
+
+function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise((resolve) => {
+    server.close(() => {
+      resolve();
+    });
+  });
+}

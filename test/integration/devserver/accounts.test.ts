@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startHomeserver, type Homeserver } from '../../../src/devserver/homeserver.ts';
+
+/** One Client-Server API call: status and parsed body. */
+async function call(
+  hs: Homeserver,
+  method: string,
+  path: string,
+  body?: unknown,
+  token?: string,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${hs.url}${path}`, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+/** Register through user-interactive auth, as a client would. */
+async function register(
+  hs: Homeserver,
+  username: string,
+  password: string,
+): Promise<Record<string, unknown>> {
+  const first = await call(hs, 'POST', '/_matrix/client/v3/register', { username, password });
+  assert.equal(first.status, 401);
+  const session = first.body.session;
+  const done = await call(hs, 'POST', '/_matrix/client/v3/register', {
+    username,
+    password,
+    auth: { type: 'm.login.dummy', session },
+  });
+  assert.equal(done.status, 200, JSON.stringify(done.body));
+  return done.body;
+}
+
+describe('dev homeserver: accounts (Client-Server API v1.11)', () => {
+  const dataDir = join(mkdtempSync(join(tmpdir(), 'mx-agent-hs-')), 'data');
+  let hs: Homeserver;
+  before(async () => {
+    hs = await startHomeserver({ dataDir });
+  });
+  after(async () => {
+    await hs.close();
+  });
+
+  it('answers /versions and binds loopback', async () => {
+    const r = await call(hs, 'GET', '/_matrix/client/versions');
+    assert.equal(r.status, 200);
+    assert.ok((r.body.versions as string[]).includes('v1.11'));
+    assert.match(hs.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  it('registers with m.login.dummy user-interactive auth', async () => {
+    const first = await call(hs, 'POST', '/_matrix/client/v3/register', {
+      username: 'alice',
+      password: 'pw',
+    });
+    assert.equal(first.status, 401);
+    assert.deepEqual(first.body.flows, [{ stages: ['m.login.dummy'] }]);
+    assert.equal(typeof first.body.session, 'string');
+    assert.equal(first.body.errcode, undefined);
+    const forged = await call(hs, 'POST', '/_matrix/client/v3/register', {
+      username: 'alice',
+      password: 'pw',
+      auth: { type: 'm.login.dummy', session: 'forged' },
+    });
+    assert.equal(forged.status, 401);
+    assert.equal(forged.body.errcode, 'M_FORBIDDEN');
+    const done = await call(hs, 'POST', '/_matrix/client/v3/register', {
+      username: 'alice',
+      password: 'pw',
+      auth: { type: 'm.login.dummy', session: first.body.session },
+    });
+    assert.equal(done.status, 200);
+    assert.equal(done.body.user_id, '@alice:localhost');
+    assert.match(String(done.body.access_token), /^mxdev_/);
+  });
+
+  it('refuses taken and invalid user names with the spec error codes', async () => {
+    const taken = await call(hs, 'POST', '/_matrix/client/v3/register', {
+      username: 'alice',
+      password: 'pw',
+    });
+    assert.deepEqual([taken.status, taken.body.errcode], [400, 'M_USER_IN_USE']);
+    const invalid = await call(hs, 'POST', '/_matrix/client/v3/register', {
+      username: 'Bad Name!',
+      password: 'pw',
+    });
+    assert.deepEqual([invalid.status, invalid.body.errcode], [400, 'M_INVALID_USERNAME']);
+    const available = await call(hs, 'GET', '/_matrix/client/v3/register/available?username=alice');
+    assert.deepEqual([available.status, available.body.errcode], [400, 'M_USER_IN_USE']);
+  });
+
+  it('logs in with a password, says who the token is, and logs out', async () => {
+    await register(hs, 'bob', 'bobpw');
+    const wrong = await call(hs, 'POST', '/_matrix/client/v3/login', {
+      type: 'm.login.password',
+      identifier: { type: 'm.id.user', user: 'bob' },
+      password: 'nope',
+    });
+    assert.deepEqual([wrong.status, wrong.body.errcode], [403, 'M_FORBIDDEN']);
+    const ok = await call(hs, 'POST', '/_matrix/client/v3/login', {
+      type: 'm.login.password',
+      identifier: { type: 'm.id.user', user: '@bob:localhost' },
+      password: 'bobpw',
+      device_id: 'LAPTOP',
+    });
+    assert.equal(ok.status, 200);
+    assert.equal(ok.body.device_id, 'LAPTOP');
+    const token = String(ok.body.access_token);
+    const who = await call(hs, 'GET', '/_matrix/client/v3/account/whoami', undefined, token);
+    assert.deepEqual(who.body, { user_id: '@bob:localhost', device_id: 'LAPTOP', is_guest: false });
+    assert.equal((await call(hs, 'POST', '/_matrix/client/v3/logout', {}, token)).status, 200);
+    const after = await call(hs, 'GET', '/_matrix/client/v3/account/whoami', undefined, token);
+    assert.deepEqual([after.status, after.body.errcode], [401, 'M_UNKNOWN_TOKEN']);
+    const missing = await call(hs, 'GET', '/_matrix/client/v3/account/whoami');
+    assert.deepEqual([missing.status, missing.body.errcode], [401, 'M_MISSING_TOKEN']);
+  });
+
+  it('answers malformed requests and unknown endpoints with the spec errors', async () => {
+    const notJson = await call(hs, 'POST', '/_matrix/client/v3/login', '{nope');
+    assert.deepEqual([notJson.status, notJson.body.errcode], [400, 'M_NOT_JSON']);
+    const unknown = await call(hs, 'GET', '/_matrix/client/v3/frobnicate');
+    assert.deepEqual([unknown.status, unknown.body.errcode], [404, 'M_UNRECOGNIZED']);
+    const method = await call(hs, 'DELETE', '/_matrix/client/v3/login');
+    assert.deepEqual([method.status, method.body.errcode], [405, 'M_UNRECOGNIZED']);
+  });
+
+  it('keeps accounts and tokens across a restart, in a 0600 database', async () => {
+    const carol = await register(hs, 'carol', 'carolpw');
+    await hs.close();
+    hs = await startHomeserver({ dataDir });
+    const who = await call(
+      hs,
+      'GET',
+      '/_matrix/client/v3/account/whoami',
+      undefined,
+      String(carol.access_token),
+    );
+    assert.equal(who.body.user_id, '@carol:localhost');
+    assert.equal(statSync(join(dataDir, 'homeserver.sqlite')).mode & 0o777, 0o600);
+    assert.equal(statSync(dataDir).mode & 0o777, 0o700);
+  });
+});
