@@ -72,24 +72,31 @@ export interface WaitForPortsOptions {
   readonly timeoutMs: number;
   /** Stops waiting early, e.g. when the server process exits. */
   readonly signal?: AbortSignal;
+  /**
+   * Also required for readiness, asked on every poll; may throw to give up at once. (A port
+   * that accepts may belong to another program that took it first.)
+   */
+  readonly confirm?: () => boolean;
 }
 
 /**
- * Resolves once every port accepts a TCP connection. Rejects with a TimeoutError after
- * `timeoutMs`, or with the signal's reason when it is aborted.
+ * Resolves once every port accepts a TCP connection (and `confirm` agrees). Rejects with a
+ * TimeoutError after `timeoutMs`, with the signal's reason when it is aborted, or with what
+ * `confirm` throws.
  */
 export async function waitForPorts(
   ports: readonly number[],
-  { timeoutMs, signal }: WaitForPortsOptions,
+  { timeoutMs, signal, confirm = () => true }: WaitForPortsOptions,
 ): Promise<void> {
   const deadline = AbortSignal.timeout(timeoutMs);
   const stop = signal ? AbortSignal.any([signal, deadline]) : deadline;
   const pending = new Set(ports);
-  while (pending.size > 0) {
+  for (;;) {
     stop.throwIfAborted();
     for (const port of [...pending]) {
       if (await acceptsConnections(port)) pending.delete(port);
     }
-    if (pending.size > 0) await sleep(50, undefined, { signal: stop }).catch(() => undefined);
+    if (pending.size === 0 && confirm()) return;
+    await sleep(50, undefined, { signal: stop }).catch(() => undefined);
   }
 }

@@ -6,6 +6,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { Accounts } from './accounts.ts';
 import { accountRoutes } from './client-auth.ts';
+import { roomRoutes } from './client-rooms.ts';
+import { Notifier } from './notifier.ts';
+import { RoomStore } from './room-store.ts';
+import { Rooms } from './rooms.ts';
 import { MatrixError } from './matrix-error.ts';
 import { Router, type Request } from './router.ts';
 import { openStore } from './store.ts';
@@ -37,7 +41,16 @@ export async function startHomeserver(options: HomeserverOptions = {}): Promise<
   const serverName = options.serverName ?? 'localhost';
   const db = openStore(options.dataDir);
   const router = new Router();
-  accountRoutes(router, new Accounts(db, serverName), new InteractiveAuth(), serverName);
+  const accounts = new Accounts(db, serverName);
+  const notifier = new Notifier();
+  const rooms = new Rooms(
+    new RoomStore(db, (event) => {
+      notifier.notify(event.stream);
+    }),
+    serverName,
+  );
+  accountRoutes(router, accounts, new InteractiveAuth(), serverName);
+  roomRoutes(router, accounts, rooms);
   const server = createServer((req, res) => {
     void handle(router, req, res);
   });

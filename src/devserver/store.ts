@@ -25,6 +25,36 @@ const MIGRATIONS: readonly string[] = [
      device_id TEXT NOT NULL,
      FOREIGN KEY (user_id, device_id) REFERENCES devices(user_id, device_id) ON DELETE CASCADE
    );`,
+  `CREATE TABLE rooms (
+     room_id TEXT PRIMARY KEY,
+     creator TEXT NOT NULL,
+     version TEXT NOT NULL,
+     visibility TEXT NOT NULL DEFAULT 'private'
+   );
+   CREATE TABLE events (
+     stream INTEGER PRIMARY KEY AUTOINCREMENT,
+     event_id TEXT NOT NULL UNIQUE,
+     room_id TEXT NOT NULL REFERENCES rooms(room_id),
+     sender TEXT NOT NULL,
+     type TEXT NOT NULL,
+     state_key TEXT,
+     content TEXT NOT NULL,
+     origin_server_ts INTEGER NOT NULL,
+     txn_key TEXT UNIQUE
+   );
+   CREATE INDEX events_room ON events(room_id, stream);
+   CREATE TABLE current_state (
+     room_id TEXT NOT NULL,
+     type TEXT NOT NULL,
+     state_key TEXT NOT NULL,
+     event_stream INTEGER NOT NULL REFERENCES events(stream),
+     PRIMARY KEY (room_id, type, state_key)
+   );
+   CREATE TABLE aliases (
+     alias TEXT PRIMARY KEY,
+     room_id TEXT NOT NULL REFERENCES rooms(room_id),
+     creator TEXT NOT NULL
+   );`,
 ];
 
 /** Open (creating and migrating) the database in `dir`, or in memory when `dir` is undefined. */

@@ -4,43 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startHomeserver, type Homeserver } from '../../../src/devserver/homeserver.ts';
-
-/** One Client-Server API call: status and parsed body. */
-async function call(
-  hs: Homeserver,
-  method: string,
-  path: string,
-  body?: unknown,
-  token?: string,
-): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`${hs.url}${path}`, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
-/** Register through user-interactive auth, as a client would. */
-async function register(
-  hs: Homeserver,
-  username: string,
-  password: string,
-): Promise<Record<string, unknown>> {
-  const first = await call(hs, 'POST', '/_matrix/client/v3/register', { username, password });
-  assert.equal(first.status, 401);
-  const session = first.body.session;
-  const done = await call(hs, 'POST', '/_matrix/client/v3/register', {
-    username,
-    password,
-    auth: { type: 'm.login.dummy', session },
-  });
-  assert.equal(done.status, 200, JSON.stringify(done.body));
-  return done.body;
-}
+import { call, register } from '../../support/devserver.ts';
 
 describe('dev homeserver: accounts (Client-Server API v1.11)', () => {
   const dataDir = join(mkdtempSync(join(tmpdir(), 'mx-agent-hs-')), 'data');
@@ -139,13 +103,7 @@ describe('dev homeserver: accounts (Client-Server API v1.11)', () => {
     const carol = await register(hs, 'carol', 'carolpw');
     await hs.close();
     hs = await startHomeserver({ dataDir });
-    const who = await call(
-      hs,
-      'GET',
-      '/_matrix/client/v3/account/whoami',
-      undefined,
-      String(carol.access_token),
-    );
+    const who = await call(hs, 'GET', '/_matrix/client/v3/account/whoami', undefined, carol.token);
     assert.equal(who.body.user_id, '@carol:localhost');
     assert.equal(statSync(join(dataDir, 'homeserver.sqlite')).mode & 0o777, 0o600);
     assert.equal(statSync(dataDir).mode & 0o777, 0o700);

@@ -1,0 +1,209 @@
+/**
+ * Room endpoints of the Client-Server API (v1.11): createRoom, join/invite/leave, send, state,
+ * /messages pagination, members, room aliases and the public room directory.
+ */
+import type { Accounts } from './accounts.ts';
+import { MatrixError, badJson } from './matrix-error.ts';
+import { clientEvent } from './room-store.ts';
+import type { Rooms } from './rooms.ts';
+import type { Request, Router } from './router.ts';
+
+const C = '/_matrix/client/v3';
+
+/** `s<stream>` pagination tokens; the same form /sync uses. */
+export function streamToken(stream: number): string {
+  return `s${String(stream)}`;
+}
+
+/** Parse a token from a client, or M_INVALID_PARAM. */
+export function parseStreamToken(token: string): number {
+  const match = /^s(\d+)$/.exec(token);
+  if (!match)
+    throw new MatrixError(
+      400,
+      'M_INVALID_PARAM',
+      `expected a pagination token like s42, got ${JSON.stringify(token)}`,
+    );
+  return Number(match[1]);
+}
+
+/** Register the room routes. */
+export function roomRoutes(router: Router, accounts: Accounts, rooms: Rooms): void {
+  const user = (req: Request): string => accounts.authenticate(req.token).userId;
+  const content = (req: Request): Record<string, unknown> => req.body;
+
+  router.on('POST', `${C}/createRoom`, (req) => rooms.create(user(req), req.body));
+  router.on('POST', `${C}/join/:room`, (req) => ({
+    room_id: rooms.join(user(req), req.params.room ?? ''),
+  }));
+  router.on('POST', `${C}/rooms/:room/join`, (req) => ({
+    room_id: rooms.join(user(req), req.params.room ?? ''),
+  }));
+  router.on('POST', `${C}/rooms/:room/invite`, (req) => {
+    if (typeof req.body.user_id !== 'string') throw badJson('expected user_id');
+    rooms.invite(user(req), req.params.room ?? '', req.body.user_id);
+    return {};
+  });
+  router.on('POST', `${C}/rooms/:room/leave`, (req) => {
+    rooms.leave(user(req), req.params.room ?? '');
+    return {};
+  });
+
+  router.on('PUT', `${C}/rooms/:room/send/:type/:txn`, (req) => {
+    const session = accounts.authenticate(req.token);
+    const txnKey = `${session.userId}|${session.deviceId}|${req.params.txn ?? ''}`;
+    return {
+      event_id: rooms.send(
+        session.userId,
+        req.params.room ?? '',
+        req.params.type ?? '',
+        content(req),
+        txnKey,
+      ).event_id,
+    };
+  });
+
+  const putState = (req: Request): unknown => ({
+    event_id: rooms.setState(
+      user(req),
+      req.params.room ?? '',
+      req.params.type ?? '',
+      req.params.key ?? '',
+      content(req),
+    ).event_id,
+  });
+  router.on('PUT', `${C}/rooms/:room/state/:type`, putState);
+  router.on('PUT', `${C}/rooms/:room/state/:type/`, putState);
+  router.on('PUT', `${C}/rooms/:room/state/:type/:key`, putState);
+
+  const getState = (req: Request): unknown => {
+    const roomId = req.params.room ?? '';
+    rooms.requireJoined(user(req), roomId);
+    const event = rooms.store.state(roomId, req.params.type ?? '', req.params.key ?? '');
+    if (!event)
+      throw new MatrixError(
+        404,
+        'M_NOT_FOUND',
+        `no ${req.params.type ?? ''} state with key ${JSON.stringify(req.params.key ?? '')}`,
+      );
+    return event.content;
+  };
+  router.on('GET', `${C}/rooms/:room/state/:type`, getState);
+  router.on('GET', `${C}/rooms/:room/state/:type/`, getState);
+  router.on('GET', `${C}/rooms/:room/state/:type/:key`, getState);
+  router.on('GET', `${C}/rooms/:room/state`, (req) => {
+    const roomId = req.params.room ?? '';
+    rooms.requireJoined(user(req), roomId);
+    return rooms.store.allState(roomId).map(clientEvent);
+  });
+
+  router.on('GET', `${C}/rooms/:room/messages`, (req) => {
+    const roomId = req.params.room ?? '';
+    rooms.requireJoined(user(req), roomId);
+    const dir = req.query.get('dir') ?? 'b';
+    if (dir !== 'b' && dir !== 'f')
+      throw new MatrixError(
+        400,
+        'M_INVALID_PARAM',
+        `expected dir b or f, got ${JSON.stringify(dir)}`,
+      );
+    const limit = Math.min(Math.max(Number(req.query.get('limit') ?? 10) || 10, 1), 1000);
+    const fromText = req.query.get('from');
+    const from = fromText ? parseStreamToken(fromText) : dir === 'b' ? rooms.store.head() + 1 : 0;
+    const chunk =
+      dir === 'b'
+        ? rooms.store.eventsBefore(roomId, from, limit)
+        : rooms.store.eventsBetween(roomId, from, Number.MAX_SAFE_INTEGER, limit);
+    const last = chunk.at(-1);
+    // Paging backwards, `end` is exclusive; forwards, the next page starts after the last event.
+    return {
+      chunk: chunk.map(clientEvent),
+      start: streamToken(from),
+      ...(last ? { end: streamToken(last.stream) } : {}),
+    };
+  });
+
+  router.on('GET', `${C}/rooms/:room/members`, (req) => {
+    const roomId = req.params.room ?? '';
+    rooms.requireJoined(user(req), roomId);
+    return {
+      chunk: rooms.store
+        .allState(roomId)
+        .filter((e) => e.type === 'm.room.member')
+        .map(clientEvent),
+    };
+  });
+  router.on('GET', `${C}/rooms/:room/joined_members`, (req) => {
+    const roomId = req.params.room ?? '';
+    rooms.requireJoined(user(req), roomId);
+    const joined = rooms.store
+      .allState(roomId)
+      .filter((e) => e.type === 'm.room.member' && e.content.membership === 'join');
+    return {
+      joined: Object.fromEntries(joined.map((e): [string, object] => [e.state_key ?? '', {}])),
+    };
+  });
+  router.on('GET', `${C}/joined_rooms`, (req) => ({
+    joined_rooms: rooms.store.roomsOf(user(req), ['join']),
+  }));
+
+  directoryRoutes(router, accounts, rooms);
+}
+
+function directoryRoutes(router: Router, accounts: Accounts, rooms: Rooms): void {
+  const user = (req: Request): string => accounts.authenticate(req.token).userId;
+  router.on('GET', `${C}/directory/room/:alias`, (req) => ({
+    room_id: rooms.resolve(req.params.alias ?? ''),
+    servers: [],
+  }));
+  router.on('PUT', `${C}/directory/room/:alias`, (req) => {
+    const roomId = typeof req.body.room_id === 'string' ? req.body.room_id : '';
+    rooms.requireJoined(user(req), roomId);
+    if (!rooms.store.setAlias(req.params.alias ?? '', roomId, user(req)))
+      throw new MatrixError(409, 'M_UNKNOWN', `${req.params.alias ?? ''} already exists`);
+    return {};
+  });
+  router.on('DELETE', `${C}/directory/room/:alias`, (req) => {
+    const roomId = rooms.resolve(req.params.alias ?? '');
+    rooms.requireJoined(user(req), roomId);
+    rooms.store.deleteAlias(req.params.alias ?? '');
+    return {};
+  });
+  router.on('GET', `${C}/directory/list/room/:room`, (req) => ({
+    visibility: rooms.store.visibility(rooms.resolve(req.params.room ?? '')),
+  }));
+  router.on('PUT', `${C}/directory/list/room/:room`, (req) => {
+    const roomId = req.params.room ?? '';
+    rooms.requireJoined(user(req), roomId);
+    rooms.store.setVisibility(roomId, req.body.visibility === 'public' ? 'public' : 'private');
+    return {};
+  });
+  const publicRooms = (): unknown => {
+    const chunk = rooms.store.publicRooms().map((roomId) => {
+      const state = (type: string): Record<string, unknown> =>
+        rooms.store.state(roomId, type, '')?.content ?? {};
+      const members = rooms.store
+        .allState(roomId)
+        .filter((e) => e.type === 'm.room.member' && e.content.membership === 'join').length;
+      return {
+        room_id: roomId,
+        num_joined_members: members,
+        world_readable: state('m.room.history_visibility').history_visibility === 'world_readable',
+        guest_can_join: state('m.room.guest_access').guest_access === 'can_join',
+        join_rule: state('m.room.join_rules').join_rule,
+        ...(typeof state('m.room.name').name === 'string'
+          ? { name: state('m.room.name').name }
+          : {}),
+        ...(typeof state('m.room.topic').topic === 'string'
+          ? { topic: state('m.room.topic').topic }
+          : {}),
+        ...(typeof state('m.room.canonical_alias').alias === 'string'
+          ? { canonical_alias: state('m.room.canonical_alias').alias }
+          : {}),
+      };
+    });
+    return { chunk, total_room_count_estimate: chunk.length };
+  };
+  router.on('GET', `${C}/publicRooms`, publicRooms);
+  router.on('POST', `${C}/publicRooms`, publicRooms);
+}
