@@ -7,6 +7,9 @@ import type { AddressInfo } from 'node:net';
 import { Accounts } from './accounts.ts';
 import { accountRoutes } from './client-auth.ts';
 import { roomRoutes } from './client-rooms.ts';
+import { syncRoutes } from './client-sync.ts';
+import { AccountData } from './account-data.ts';
+import { Syncer } from './sync.ts';
 import { Notifier } from './notifier.ts';
 import { RoomStore } from './room-store.ts';
 import { Rooms } from './rooms.ts';
@@ -49,8 +52,12 @@ export async function startHomeserver(options: HomeserverOptions = {}): Promise<
     }),
     serverName,
   );
+  const accountData = new AccountData(db, () => {
+    notifier.notify();
+  });
   accountRoutes(router, accounts, new InteractiveAuth(), serverName);
   roomRoutes(router, accounts, rooms);
+  syncRoutes(router, accounts, rooms, accountData, new Syncer(rooms.store, accountData, notifier));
   const server = createServer((req, res) => {
     void handle(router, req, res);
   });

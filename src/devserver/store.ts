@@ -55,6 +55,19 @@ const MIGRATIONS: readonly string[] = [
      room_id TEXT NOT NULL REFERENCES rooms(room_id),
      creator TEXT NOT NULL
    );`,
+  `CREATE TABLE filters (
+     filter_id INTEGER PRIMARY KEY AUTOINCREMENT,
+     user_id TEXT NOT NULL,
+     definition TEXT NOT NULL
+   );
+   CREATE TABLE account_data (
+     stream INTEGER PRIMARY KEY AUTOINCREMENT,
+     user_id TEXT NOT NULL,
+     room_id TEXT NOT NULL DEFAULT '',
+     type TEXT NOT NULL,
+     content TEXT NOT NULL,
+     UNIQUE (user_id, room_id, type)
+   );`,
 ];
 
 /** Open (creating and migrating) the database in `dir`, or in memory when `dir` is undefined. */

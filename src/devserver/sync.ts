@@ -1,0 +1,210 @@
+/**
+ * GET /sync (spec v1.11 "Syncing"): initial and incremental sync of joined, invited and left
+ * rooms, account data, and long-polling until something arrives or the timeout ends.
+ * The `next_batch` token is opaque to clients: `s<event stream>_a<account data stream>`.
+ */
+import type { AccountData } from './account-data.ts';
+import { MatrixError } from './matrix-error.ts';
+import type { Notifier } from './notifier.ts';
+import { clientEvent, type RoomEvent, type RoomStore } from './room-store.ts';
+
+/** Positions in each stream a sync token covers. */
+export interface SyncPosition {
+  readonly events: number;
+  readonly accountData: number;
+}
+
+export function formatSyncToken(p: SyncPosition): string {
+  return `s${String(p.events)}_a${String(p.accountData)}`;
+}
+
+export function parseSyncToken(token: string): SyncPosition {
+  const match = /^s(\d+)_a(\d+)$/.exec(token);
+  if (!match)
+    throw new MatrixError(
+      400,
+      'M_INVALID_PARAM',
+      `expected a since token from this server, got ${JSON.stringify(token)}`,
+    );
+  return { events: Number(match[1]), accountData: Number(match[2]) };
+}
+
+/** What one /sync request asks for. */
+export interface SyncRequest {
+  readonly userId: string;
+  readonly since: SyncPosition | undefined;
+  readonly timeoutMs: number;
+  readonly timelineLimit: number;
+  readonly fullState: boolean;
+  readonly signal?: AbortSignal;
+}
+
+/** State events an invitee may see before joining (spec: "stripped state"). */
+const INVITE_STATE = new Set([
+  'm.room.create',
+  'm.room.join_rules',
+  'm.room.name',
+  'm.room.canonical_alias',
+  'm.room.encryption',
+  'm.room.avatar',
+]);
+
+/** Computes sync responses. */
+export class Syncer {
+  readonly #rooms: RoomStore;
+  readonly #accountData: AccountData;
+  readonly #notifier: Notifier;
+
+  constructor(rooms: RoomStore, accountData: AccountData, notifier: Notifier) {
+    this.#rooms = rooms;
+    this.#accountData = accountData;
+    this.#notifier = notifier;
+  }
+
+  /** Answer at once when there is news (or on an initial sync); otherwise wait up to the timeout. */
+  async sync(request: SyncRequest): Promise<Record<string, unknown>> {
+    const deadline = Date.now() + request.timeoutMs;
+    for (;;) {
+      const { response, empty } = this.#compute(request);
+      const remaining = deadline - Date.now();
+      if (!empty || request.since === undefined || remaining <= 0 || request.signal?.aborted)
+        return response;
+      await this.#notifier.wait(remaining, request.signal);
+    }
+  }
+
+  #compute(request: SyncRequest): { response: Record<string, unknown>; empty: boolean } {
+    const head: SyncPosition = {
+      events: this.#rooms.head(),
+      accountData: this.#accountData.head(),
+    };
+    const from = request.since ?? { events: 0, accountData: 0 };
+    const initial = request.since === undefined;
+    const accountData = this.#accountData.since(request.userId, from.accountData);
+    const join: Record<string, unknown> = {};
+    for (const roomId of this.#rooms.roomsOf(request.userId, ['join'])) {
+      const roomData = accountData.filter((a) => a.room_id === roomId);
+      const section = this.#joined(
+        roomId,
+        request,
+        from.events,
+        head.events,
+        initial || request.fullState,
+      );
+      if (section || roomData.length > 0) {
+        join[roomId] = {
+          ...this.#emptyJoined(),
+          ...section,
+          account_data: { events: roomData.map(({ type, content }) => ({ type, content })) },
+        };
+      }
+    }
+    const invite = this.#invited(request.userId, from.events, initial);
+    const leave = initial ? {} : this.#left(request.userId, from.events, head.events);
+    const global = accountData
+      .filter((a) => a.room_id === '')
+      .map(({ type, content }) => ({ type, content }));
+    const empty =
+      Object.keys(join).length +
+        Object.keys(invite).length +
+        Object.keys(leave).length +
+        global.length ===
+      0;
+    return {
+      empty,
+      response: {
+        next_batch: formatSyncToken(head),
+        rooms: { join, invite, leave, knock: {} },
+        account_data: { events: global },
+        presence: { events: [] },
+        to_device: { events: [] },
+        device_lists: { changed: [], left: [] },
+        device_one_time_keys_count: {},
+        device_unused_fallback_key_types: [],
+      },
+    };
+  }
+
+  /** A joined room's timeline since `from`, with full state on first sight; undefined if quiet. */
+  #joined(
+    roomId: string,
+    request: SyncRequest,
+    from: number,
+    to: number,
+    withState: boolean,
+  ): Record<string, unknown> | undefined {
+    const window = this.#rooms.eventsBetween(roomId, from, to, request.timelineLimit + 1);
+    const limited = window.length > request.timelineLimit;
+    const timeline = limited ? window.slice(1) : window;
+    const joinedNow = timeline.some(
+      (e) =>
+        e.type === 'm.room.member' &&
+        e.state_key === request.userId &&
+        e.content.membership === 'join' &&
+        from > 0,
+    );
+    if (timeline.length === 0 && !withState) return undefined;
+    const inTimeline = new Set(timeline.map((e) => e.event_id));
+    const state =
+      withState || joinedNow || limited
+        ? this.#rooms.allState(roomId).filter((e) => !inTimeline.has(e.event_id) && e.stream <= to)
+        : [];
+    const first = timeline[0];
+    return {
+      // prev_batch is a /messages token: paging backwards from it gives what precedes the timeline.
+      timeline: {
+        events: timeline.map(clientEvent),
+        limited,
+        prev_batch: `s${String(first ? first.stream : to + 1)}`,
+      },
+      state: { events: state.map(clientEvent) },
+    };
+  }
+
+  #emptyJoined(): Record<string, unknown> {
+    return {
+      timeline: { events: [], limited: false },
+      state: { events: [] },
+      ephemeral: { events: [] },
+      unread_notifications: { notification_count: 0, highlight_count: 0 },
+      summary: {},
+    };
+  }
+
+  #invited(userId: string, from: number, initial: boolean): Record<string, unknown> {
+    const result: Record<string, unknown> = {};
+    for (const roomId of this.#rooms.roomsOf(userId, ['invite'])) {
+      const invite = this.#rooms.state(roomId, 'm.room.member', userId);
+      if (!invite || (!initial && invite.stream <= from)) continue;
+      const stripped = [
+        ...this.#rooms.allState(roomId).filter((e) => INVITE_STATE.has(e.type)),
+        invite,
+      ].map(strip);
+      result[roomId] = { invite_state: { events: stripped } };
+    }
+    return result;
+  }
+
+  #left(userId: string, from: number, to: number): Record<string, unknown> {
+    const result: Record<string, unknown> = {};
+    for (const roomId of this.#rooms.roomsOf(userId, ['leave', 'ban'])) {
+      const membership = this.#rooms.state(roomId, 'm.room.member', userId);
+      if (!membership || membership.stream <= from || membership.stream > to) continue;
+      const timeline = this.#rooms.eventsBetween(roomId, from, membership.stream, 50);
+      result[roomId] = {
+        timeline: { events: timeline.map(clientEvent), limited: false },
+        state: { events: [] },
+      };
+    }
+    return result;
+  }
+}
+
+function strip(event: RoomEvent): Record<string, unknown> {
+  return {
+    type: event.type,
+    state_key: event.state_key ?? '',
+    content: event.content,
+    sender: event.sender,
+  };
+}
