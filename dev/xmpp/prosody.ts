@@ -106,6 +106,13 @@ function tail(text: string, lines: number): string {
   return text.trimEnd().split('\n').slice(-lines).join('\n');
 }
 
+/** Why a start failed, in a few words: the exit, the log's complaint, or the timeout. */
+function startFailure(child: ProsodyProcess, error: unknown, ports: readonly number[]): string {
+  const reason: unknown = child.exited.aborted ? child.exited.reason : error;
+  if (reason instanceof Error && reason.name !== 'TimeoutError') return reason.message;
+  return `not listening on 127.0.0.1 ports ${ports.join(', ')} after ${START_TIMEOUT_MS / 1000} s`;
+}
+
 async function pickPorts(dir: string, tls: boolean): Promise<Omit<ProsodyDescription, 'dir'>> {
   const saved = readSavedServer(dir);
   const taken = saved ? [saved.c2sPort, saved.componentPort, saved.httpPort] : [];
@@ -160,18 +167,39 @@ export async function startProsody(options: ProsodyOptions = {}): Promise<Prosod
   const readyPorts = [ports.c2sPort, ports.componentPort];
   let current: { readonly child: ProsodyProcess; readonly ready: Promise<void> } | undefined;
 
-  async function waitUntilReady(child: ProsodyProcess): Promise<void> {
+  /**
+   * Prosody's own log must confirm the ports: one that accepts could belong to another program
+   * (possible when a reused directory's saved ports were taken), and then Prosody only logs it.
+   */
+  function confirmedByLog(logStart: number): boolean {
+    const fresh = server.log().slice(logStart);
+    const failure = /Failed to open server port [^\n]*/.exec(fresh);
+    if (failure) throw new Error(failure[0]);
+    return readyPorts.every((port) =>
+      new RegExp(`Activated service '\\w+' on .*\\[127\\.0\\.0\\.1\\]:${port}\\b`).test(fresh),
+    );
+  }
+
+  async function waitUntilReady(child: ProsodyProcess, logStart: number): Promise<void> {
     try {
-      await waitForPorts(readyPorts, { timeoutMs: START_TIMEOUT_MS, signal: child.exited });
-    } catch {
-      const why = child.exited.aborted
-        ? (child.exited.reason as Error).message
-        : `no connection to 127.0.0.1 ports ${readyPorts.join(', ')} within ${START_TIMEOUT_MS / 1000} s`;
+      await waitForPorts(readyPorts, {
+        timeoutMs: START_TIMEOUT_MS,
+        signal: child.exited,
+        confirm: () => confirmedByLog(logStart),
+      });
+    } catch (error) {
+      const why = startFailure(child, error, readyPorts);
       await child.stop(STOP_GRACE_MS);
       current = undefined;
       throw new Error(
-        `Prosody did not start (${why}).\nconfig: ${configFile}\nstderr:\n${tail(child.stderr(), 20)}\n` +
-          `log tail (${logFile}):\n${tail(server.log(), 30)}`,
+        [
+          `Prosody did not start (${why}).`,
+          `config: ${configFile}`,
+          ...(child.stderr().trim() ? ['stderr:', tail(child.stderr(), 20)] : []),
+          `log tail (${logFile}):`,
+          tail(server.log().slice(logStart), 30),
+        ].join('\n'),
+        { cause: error },
       );
     }
   }
@@ -181,8 +209,9 @@ export async function startProsody(options: ProsodyOptions = {}): Promise<Prosod
     register: (user, password) => registerUser(configFile, user, password),
     start() {
       if (current && !current.child.exited.aborted) return current.ready;
+      const logStart = server.log().length;
       const child = spawnProsody(configFile);
-      const ready = waitUntilReady(child);
+      const ready = waitUntilReady(child, logStart);
       current = { child, ready };
       return ready;
     },
