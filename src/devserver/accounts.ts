@@ -31,10 +31,17 @@ function verify(password: string, stored: string): boolean {
 export class Accounts {
   readonly #db: DatabaseSync;
   readonly #serverName: string;
+  /** Called when a user's devices go away (their keys go with them: peers must learn it). */
+  readonly #onDevicesRemoved: (userId: string) => void;
 
-  constructor(db: DatabaseSync, serverName: string) {
+  constructor(
+    db: DatabaseSync,
+    serverName: string,
+    onDevicesRemoved: (userId: string) => void = () => undefined,
+  ) {
     this.#db = db;
     this.#serverName = serverName;
+    this.#onDevicesRemoved = onDevicesRemoved;
   }
 
   /** `@localpart:server` for a requested username, validated as the spec requires. */
@@ -112,5 +119,6 @@ export class Accounts {
 
   closeAllSessions(userId: string): void {
     this.#db.prepare('DELETE FROM devices WHERE user_id = ?').run(userId);
+    this.#onDevicesRemoved(userId);
   }
 }

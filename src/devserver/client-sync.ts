@@ -28,7 +28,7 @@ export function syncRoutes(
   };
 
   router.on('GET', `${C}/sync`, async (req) => {
-    const { userId } = accounts.authenticate(req.token);
+    const { userId, deviceId } = accounts.authenticate(req.token);
     const since = req.query.get('since');
     const controller = new AbortController();
     req.raw.once('close', () => {
@@ -36,6 +36,7 @@ export function syncRoutes(
     });
     return syncer.sync({
       userId,
+      deviceId,
       since: since ? parseSyncToken(since) : undefined,
       timeoutMs: Math.min(Math.max(Number(req.query.get('timeout') ?? 0) || 0, 0), MAX_TIMEOUT_MS),
       timelineLimit: timelineLimit(req.query.get('filter'), userId, accountData),

@@ -10,6 +10,8 @@ import { roomRoutes } from './client-rooms.ts';
 import { syncRoutes } from './client-sync.ts';
 import { AccountData } from './account-data.ts';
 import { Syncer } from './sync.ts';
+import { keyRoutes } from './client-keys.ts';
+import { Keys } from './keys.ts';
 import { Notifier } from './notifier.ts';
 import { RoomStore } from './room-store.ts';
 import { Rooms } from './rooms.ts';
@@ -44,8 +46,13 @@ export async function startHomeserver(options: HomeserverOptions = {}): Promise<
   const serverName = options.serverName ?? 'localhost';
   const db = openStore(options.dataDir);
   const router = new Router();
-  const accounts = new Accounts(db, serverName);
   const notifier = new Notifier();
+  const keys = new Keys(db, () => {
+    notifier.notify();
+  });
+  const accounts = new Accounts(db, serverName, (userId) => {
+    keys.deviceListChanged(userId);
+  });
   const rooms = new Rooms(
     new RoomStore(db, (event) => {
       notifier.notify(event.stream);
@@ -55,9 +62,17 @@ export async function startHomeserver(options: HomeserverOptions = {}): Promise<
   const accountData = new AccountData(db, () => {
     notifier.notify();
   });
-  accountRoutes(router, accounts, new InteractiveAuth(), serverName);
+  const uia = new InteractiveAuth();
+  accountRoutes(router, accounts, uia, serverName);
   roomRoutes(router, accounts, rooms);
-  syncRoutes(router, accounts, rooms, accountData, new Syncer(rooms.store, accountData, notifier));
+  syncRoutes(
+    router,
+    accounts,
+    rooms,
+    accountData,
+    new Syncer(rooms.store, accountData, keys, notifier),
+  );
+  keyRoutes(router, accounts, keys, uia);
   const server = createServer((req, res) => {
     void handle(router, req, res);
   });

@@ -68,6 +68,51 @@ const MIGRATIONS: readonly string[] = [
      content TEXT NOT NULL,
      UNIQUE (user_id, room_id, type)
    );`,
+  `CREATE TABLE device_keys (
+     user_id TEXT NOT NULL,
+     device_id TEXT NOT NULL,
+     keys TEXT NOT NULL,
+     PRIMARY KEY (user_id, device_id),
+     FOREIGN KEY (user_id, device_id) REFERENCES devices(user_id, device_id) ON DELETE CASCADE
+   );
+   CREATE TABLE one_time_keys (
+     user_id TEXT NOT NULL,
+     device_id TEXT NOT NULL,
+     key_id TEXT NOT NULL,
+     algorithm TEXT NOT NULL,
+     key TEXT NOT NULL,
+     PRIMARY KEY (user_id, device_id, key_id),
+     FOREIGN KEY (user_id, device_id) REFERENCES devices(user_id, device_id) ON DELETE CASCADE
+   );
+   CREATE TABLE fallback_keys (
+     user_id TEXT NOT NULL,
+     device_id TEXT NOT NULL,
+     algorithm TEXT NOT NULL,
+     key_id TEXT NOT NULL,
+     key TEXT NOT NULL,
+     used INTEGER NOT NULL DEFAULT 0,
+     PRIMARY KEY (user_id, device_id, algorithm),
+     FOREIGN KEY (user_id, device_id) REFERENCES devices(user_id, device_id) ON DELETE CASCADE
+   );
+   CREATE TABLE cross_signing_keys (
+     user_id TEXT NOT NULL,
+     usage TEXT NOT NULL,
+     key TEXT NOT NULL,
+     PRIMARY KEY (user_id, usage)
+   );
+   CREATE TABLE key_changes (
+     stream INTEGER PRIMARY KEY AUTOINCREMENT,
+     user_id TEXT NOT NULL
+   );
+   CREATE TABLE to_device (
+     stream INTEGER PRIMARY KEY AUTOINCREMENT,
+     user_id TEXT NOT NULL,
+     device_id TEXT NOT NULL,
+     sender TEXT NOT NULL,
+     type TEXT NOT NULL,
+     content TEXT NOT NULL
+   );
+   CREATE INDEX to_device_target ON to_device(user_id, device_id, stream);`,
 ];
 
 /** Open (creating and migrating) the database in `dir`, or in memory when `dir` is undefined. */

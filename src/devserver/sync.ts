@@ -1,9 +1,11 @@
 /**
  * GET /sync (spec v1.11 "Syncing"): initial and incremental sync of joined, invited and left
  * rooms, account data, and long-polling until something arrives or the timeout ends.
- * The `next_batch` token is opaque to clients: `s<event stream>_a<account data stream>`.
+ * The `next_batch` token is opaque to clients:
+ * `s<room events>_a<account data>_d<to-device>_k<device-list changes>`.
  */
 import type { AccountData } from './account-data.ts';
+import type { Keys } from './keys.ts';
 import { MatrixError } from './matrix-error.ts';
 import type { Notifier } from './notifier.ts';
 import { clientEvent, type RoomEvent, type RoomStore } from './room-store.ts';
@@ -12,26 +14,35 @@ import { clientEvent, type RoomEvent, type RoomStore } from './room-store.ts';
 export interface SyncPosition {
   readonly events: number;
   readonly accountData: number;
+  readonly toDevice: number;
+  readonly deviceLists: number;
 }
 
 export function formatSyncToken(p: SyncPosition): string {
-  return `s${String(p.events)}_a${String(p.accountData)}`;
+  return `s${String(p.events)}_a${String(p.accountData)}_d${String(p.toDevice)}_k${String(p.deviceLists)}`;
 }
 
 export function parseSyncToken(token: string): SyncPosition {
-  const match = /^s(\d+)_a(\d+)$/.exec(token);
-  if (!match)
+  const match = /^s(\d+)_a(\d+)_d(\d+)_k(\d+)$/.exec(token);
+  if (!match) {
     throw new MatrixError(
       400,
       'M_INVALID_PARAM',
       `expected a since token from this server, got ${JSON.stringify(token)}`,
     );
-  return { events: Number(match[1]), accountData: Number(match[2]) };
+  }
+  return {
+    events: Number(match[1]),
+    accountData: Number(match[2]),
+    toDevice: Number(match[3]),
+    deviceLists: Number(match[4]),
+  };
 }
 
 /** What one /sync request asks for. */
 export interface SyncRequest {
   readonly userId: string;
+  readonly deviceId: string;
   readonly since: SyncPosition | undefined;
   readonly timeoutMs: number;
   readonly timelineLimit: number;
@@ -54,10 +65,12 @@ export class Syncer {
   readonly #rooms: RoomStore;
   readonly #accountData: AccountData;
   readonly #notifier: Notifier;
+  readonly #keys: Keys;
 
-  constructor(rooms: RoomStore, accountData: AccountData, notifier: Notifier) {
+  constructor(rooms: RoomStore, accountData: AccountData, keys: Keys, notifier: Notifier) {
     this.#rooms = rooms;
     this.#accountData = accountData;
+    this.#keys = keys;
     this.#notifier = notifier;
   }
 
@@ -77,8 +90,15 @@ export class Syncer {
     const head: SyncPosition = {
       events: this.#rooms.head(),
       accountData: this.#accountData.head(),
+      toDevice: this.#keys.toDeviceHead(),
+      deviceLists: this.#keys.keyChangesHead(),
     };
-    const from = request.since ?? { events: 0, accountData: 0 };
+    const from: SyncPosition = request.since ?? {
+      events: 0,
+      accountData: 0,
+      toDevice: 0,
+      deviceLists: 0,
+    };
     const initial = request.since === undefined;
     const accountData = this.#accountData.since(request.userId, from.accountData);
     const join: Record<string, unknown> = {};
@@ -104,23 +124,36 @@ export class Syncer {
     const global = accountData
       .filter((a) => a.room_id === '')
       .map(({ type, content }) => ({ type, content }));
-    const empty =
-      Object.keys(join).length +
-        Object.keys(invite).length +
-        Object.keys(leave).length +
-        global.length ===
-      0;
+    const toDevice = this.#keys.toDevice(request.userId, request.deviceId, from.toDevice);
+    // The token covers the to-device events actually delivered (a batch may be capped).
+    const next: SyncPosition = {
+      ...head,
+      toDevice: toDevice.at(-1)?.stream ?? Math.max(from.toDevice, head.toDevice),
+    };
+    const changed = initial
+      ? []
+      : this.#keys
+          .changedUsers(from.deviceLists, head.deviceLists)
+          .filter((u) => this.#sharesRoom(request.userId, u));
+    const sections =
+      Object.keys(join).length + Object.keys(invite).length + Object.keys(leave).length;
+    const empty = sections + global.length + toDevice.length + changed.length === 0;
     return {
       empty,
       response: {
-        next_batch: formatSyncToken(head),
+        next_batch: formatSyncToken(next),
         rooms: { join, invite, leave, knock: {} },
         account_data: { events: global },
         presence: { events: [] },
-        to_device: { events: [] },
-        device_lists: { changed: [], left: [] },
-        device_one_time_keys_count: {},
-        device_unused_fallback_key_types: [],
+        to_device: {
+          events: toDevice.map(({ sender, type, content }) => ({ sender, type, content })),
+        },
+        device_lists: { changed, left: [] },
+        device_one_time_keys_count: this.#keys.oneTimeKeyCounts(request.userId, request.deviceId),
+        device_unused_fallback_key_types: this.#keys.unusedFallbackKeyTypes(
+          request.userId,
+          request.deviceId,
+        ),
       },
     };
   }
@@ -159,6 +192,13 @@ export class Syncer {
       },
       state: { events: state.map(clientEvent) },
     };
+  }
+
+  /** Device-list changes matter to a user for itself and for anyone it shares a room with. */
+  #sharesRoom(userId: string, other: string): boolean {
+    if (userId === other) return true;
+    const mine = new Set(this.#rooms.roomsOf(userId, ['join', 'invite']));
+    return this.#rooms.roomsOf(other, ['join', 'invite']).some((r) => mine.has(r));
   }
 
   #emptyJoined(): Record<string, unknown> {

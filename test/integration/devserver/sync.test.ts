@@ -50,7 +50,7 @@ describe('dev homeserver: /sync', () => {
     const types = new Set([...state, ...timeline].map((e) => e.type));
     for (const type of ['m.room.create', 'm.room.power_levels', 'm.room.name'])
       assert.ok(types.has(type), type);
-    assert.match(String(r.body.next_batch), /^s\d+_a\d+$/);
+    assert.match(String(r.body.next_batch), /^s\d+_a\d+_d\d+_k\d+$/);
     const bad = await call(hs, 'GET', `${C}/sync?since=nonsense`, undefined, alice.token);
     assert.deepEqual([bad.status, bad.body.errcode], [400, 'M_INVALID_PARAM']);
   });
