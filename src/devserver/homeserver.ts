@@ -12,6 +12,9 @@ import { AccountData } from './account-data.ts';
 import { Syncer } from './sync.ts';
 import { keyRoutes } from './client-keys.ts';
 import { Keys } from './keys.ts';
+import { miscRoutes } from './client-misc.ts';
+import { Media } from './media.ts';
+import { RateLimiter, type RateLimitOptions } from './rate-limit.ts';
 import { Notifier } from './notifier.ts';
 import { RoomStore } from './room-store.ts';
 import { Rooms } from './rooms.ts';
@@ -30,6 +33,8 @@ export interface HomeserverOptions {
   readonly host?: string;
   /** The server name in user ids (default: localhost). */
   readonly serverName?: string;
+  /** Synapse-like rate limits on sends, logins and room creation (off when absent). */
+  readonly rateLimit?: RateLimitOptions;
 }
 
 /** A running homeserver. */
@@ -73,8 +78,11 @@ export async function startHomeserver(options: HomeserverOptions = {}): Promise<
     new Syncer(rooms.store, accountData, keys, notifier),
   );
   keyRoutes(router, accounts, keys, uia);
+  miscRoutes(router, db, accounts, rooms);
+  const media = new Media(db, accounts, serverName);
+  const limiter = new RateLimiter(options.rateLimit);
   const server = createServer((req, res) => {
-    void handle(router, req, res);
+    void handle(router, media, limiter, req, res);
   });
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
@@ -92,10 +100,26 @@ export async function startHomeserver(options: HomeserverOptions = {}): Promise<
   };
 }
 
-async function handle(router: Router, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/**
+ * Requests that cost a rate-limit token, as Synapse limits messages, logins and room creation.
+ * Registration is left unlimited: test suites create many accounts from one address.
+ */
+const LIMITED = /\/(send|sendToDevice|createRoom|login)\b/;
+
+async function handle(
+  router: Router,
+  media: Media,
+  limiter: RateLimiter,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   try {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const { handler, params } = router.match(req.method ?? 'GET', url.pathname);
+    const method = req.method ?? 'GET';
+    if (method !== 'GET' && LIMITED.test(url.pathname))
+      limiter.take(accessToken(req, url) ?? req.socket.remoteAddress ?? '');
+    if (await media.handle(method, url, req, res)) return;
+    const { handler, params } = router.match(method, url.pathname);
     const request: Request = {
       method: req.method ?? 'GET',
       params,

@@ -113,6 +113,19 @@ const MIGRATIONS: readonly string[] = [
      content TEXT NOT NULL
    );
    CREATE INDEX to_device_target ON to_device(user_id, device_id, stream);`,
+  `CREATE TABLE media (
+     media_id TEXT PRIMARY KEY,
+     uploader TEXT NOT NULL,
+     content_type TEXT NOT NULL,
+     filename TEXT,
+     data BLOB NOT NULL,
+     created_ts INTEGER NOT NULL
+   );
+   CREATE TABLE profiles (
+     user_id TEXT PRIMARY KEY,
+     displayname TEXT,
+     avatar_url TEXT
+   );`,
 ];
 
 /** Open (creating and migrating) the database in `dir`, or in memory when `dir` is undefined. */
