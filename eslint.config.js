@@ -48,19 +48,36 @@ export default tseslint.config(
     extends: [tseslint.configs.disableTypeChecked],
     rules: { 'no-restricted-syntax': 'off' },
   },
-  {
-    // SDK imports live only in their transport folders (design.md §2).
-    files: ['src/**/*.ts'],
-    ignores: ['src/transport/xmpp/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            { group: ['@xmpp/*'], message: 'Only src/transport/xmpp may import @xmpp/*.' },
-          ],
-        },
-      ],
-    },
-  },
+  // SDK imports live only in their transport folders (design.md §2).
+  ...sdkBoundaries(),
 );
+
+/** Each SDK may be imported only inside its own transport folder. */
+function sdkBoundaries() {
+  const sdks = [
+    { folder: 'src/transport/xmpp', group: ['@xmpp/*'], name: '@xmpp/*' },
+    {
+      folder: 'src/transport/matrix',
+      group: ['matrix-js-sdk', 'matrix-js-sdk/*', '@matrix-org/*'],
+      name: 'matrix-js-sdk',
+    },
+  ];
+  const ban = (list) => ({
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: list.map((sdk) => ({
+          group: sdk.group,
+          message: `Only ${sdk.folder} may import ${sdk.name}.`,
+        })),
+      },
+    ],
+  });
+  return [
+    { files: ['src/**/*.ts'], rules: ban(sdks) },
+    ...sdks.map((sdk) => ({
+      files: [`${sdk.folder}/**/*.ts`],
+      rules: ban(sdks.filter((other) => other !== sdk)),
+    })),
+  ];
+}

@@ -94,12 +94,13 @@ export function roomRoutes(router: Router, accounts: Accounts, rooms: Rooms): vo
   router.on('GET', `${C}/rooms/:room/state`, (req) => {
     const roomId = req.params.room ?? '';
     rooms.requireJoined(user(req), roomId);
-    return rooms.store.allState(roomId).map(clientEvent);
+    return rooms.store.allState(roomId).map((e) => clientEvent(e));
   });
 
   router.on('GET', `${C}/rooms/:room/messages`, (req) => {
     const roomId = req.params.room ?? '';
-    rooms.requireJoined(user(req), roomId);
+    const viewer = accounts.authenticate(req.token);
+    rooms.requireJoined(viewer.userId, roomId);
     const dir = req.query.get('dir') ?? 'b';
     if (dir !== 'b' && dir !== 'f')
       throw new MatrixError(
@@ -117,7 +118,7 @@ export function roomRoutes(router: Router, accounts: Accounts, rooms: Rooms): vo
     const last = chunk.at(-1);
     // Paging backwards, `end` is exclusive; forwards, the next page starts after the last event.
     return {
-      chunk: chunk.map(clientEvent),
+      chunk: chunk.map((e) => clientEvent(e, viewer)),
       start: streamToken(from),
       ...(last ? { end: streamToken(last.stream) } : {}),
     };
@@ -130,7 +131,7 @@ export function roomRoutes(router: Router, accounts: Accounts, rooms: Rooms): vo
       chunk: rooms.store
         .allState(roomId)
         .filter((e) => e.type === 'm.room.member')
-        .map(clientEvent),
+        .map((e) => clientEvent(e)),
     };
   });
   router.on('GET', `${C}/rooms/:room/joined_members`, (req) => {

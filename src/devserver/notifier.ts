@@ -21,7 +21,8 @@ export class Notifier {
         signal?.removeEventListener('abort', done);
         resolve();
       };
-      const timer = setTimeout(done, timeoutMs);
+      // A pending long-poll must not keep a stopped server's process alive.
+      const timer = setTimeout(done, timeoutMs).unref();
       this.#waiters.add(done);
       signal?.addEventListener('abort', done, { once: true });
     });

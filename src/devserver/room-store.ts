@@ -15,6 +15,14 @@ export interface RoomEvent {
   readonly content: Record<string, unknown>;
   readonly origin_server_ts: number;
   readonly stream: number;
+  /** `user|device|txnId` of the send that made it (never shown as is). */
+  readonly txnKey?: string;
+}
+
+/** Who is being shown an event: the device that sent it gets its transaction id back. */
+export interface Viewer {
+  readonly userId: string;
+  readonly deviceId: string;
 }
 
 interface EventRow {
@@ -26,10 +34,11 @@ interface EventRow {
   state_key: string | null;
   content: string;
   origin_server_ts: number;
+  txn_key: string | null;
 }
 
 const COLUMNS =
-  'e.stream, e.event_id, e.room_id, e.sender, e.type, e.state_key, e.content, e.origin_server_ts';
+  'e.stream, e.event_id, e.room_id, e.sender, e.type, e.state_key, e.content, e.origin_server_ts, e.txn_key';
 
 function toEvent(row: EventRow): RoomEvent {
   return {
@@ -41,13 +50,20 @@ function toEvent(row: EventRow): RoomEvent {
     content: JSON.parse(row.content) as Record<string, unknown>,
     origin_server_ts: row.origin_server_ts,
     stream: row.stream,
+    ...(row.txn_key === null ? {} : { txnKey: row.txn_key }),
   };
 }
 
-/** Strip the internal stream position for clients. */
-export function clientEvent(event: RoomEvent): Omit<RoomEvent, 'stream'> {
-  const { stream: _stream, ...rest } = event;
-  return rest;
+/**
+ * The client format of an event: without our internal fields, and with
+ * `unsigned.transaction_id` for the device that sent it (spec: ClientEvent, "Transaction
+ * identifiers"), so its client can match the remote echo to its local echo.
+ */
+export function clientEvent(event: RoomEvent, viewer?: Viewer): Record<string, unknown> {
+  const { stream: _stream, txnKey, ...rest } = event;
+  const prefix = viewer ? `${viewer.userId}|${viewer.deviceId}|` : undefined;
+  if (txnKey === undefined || prefix === undefined || !txnKey.startsWith(prefix)) return rest;
+  return { ...rest, unsigned: { transaction_id: txnKey.slice(prefix.length) } };
 }
 
 /** Storage of rooms, events and state. */
@@ -111,7 +127,13 @@ export class RoomStore {
         )
         .run(event.room_id, event.type, event.state_key, stream);
     }
-    const stored: RoomEvent = { ...event, event_id: eventId, origin_server_ts: ts, stream };
+    const stored: RoomEvent = {
+      ...event,
+      event_id: eventId,
+      origin_server_ts: ts,
+      stream,
+      ...(txnKey === undefined ? {} : { txnKey }),
+    };
     this.#onAppend(stored);
     return stored;
   }

@@ -120,7 +120,7 @@ export class Syncer {
       }
     }
     const invite = this.#invited(request.userId, from.events, initial);
-    const leave = initial ? {} : this.#left(request.userId, from.events, head.events);
+    const leave = initial ? {} : this.#left(request, from.events, head.events);
     const global = accountData
       .filter((a) => a.room_id === '')
       .map(({ type, content }) => ({ type, content }));
@@ -186,11 +186,11 @@ export class Syncer {
     return {
       // prev_batch is a /messages token: paging backwards from it gives what precedes the timeline.
       timeline: {
-        events: timeline.map(clientEvent),
+        events: timeline.map((e) => clientEvent(e, request)),
         limited,
         prev_batch: `s${String(first ? first.stream : to + 1)}`,
       },
-      state: { events: state.map(clientEvent) },
+      state: { events: state.map((e) => clientEvent(e)) },
     };
   }
 
@@ -225,14 +225,14 @@ export class Syncer {
     return result;
   }
 
-  #left(userId: string, from: number, to: number): Record<string, unknown> {
+  #left(viewer: SyncRequest, from: number, to: number): Record<string, unknown> {
     const result: Record<string, unknown> = {};
-    for (const roomId of this.#rooms.roomsOf(userId, ['leave', 'ban'])) {
-      const membership = this.#rooms.state(roomId, 'm.room.member', userId);
+    for (const roomId of this.#rooms.roomsOf(viewer.userId, ['leave', 'ban'])) {
+      const membership = this.#rooms.state(roomId, 'm.room.member', viewer.userId);
       if (!membership || membership.stream <= from || membership.stream > to) continue;
       const timeline = this.#rooms.eventsBetween(roomId, from, membership.stream, 50);
       result[roomId] = {
-        timeline: { events: timeline.map(clientEvent), limited: false },
+        timeline: { events: timeline.map((e) => clientEvent(e, viewer)), limited: false },
         state: { events: [] },
       };
     }

@@ -71,6 +71,12 @@ describe('dev homeserver: /sync', () => {
     await say(alice.token, 'ping', 'a2');
     const r = await waiting;
     assert.deepEqual(bodies(at(r.body, 'rooms', 'join', roomId)), ['ping']);
+    const [ping] = at(r.body, 'rooms', 'join', roomId, 'timeline', 'events') as Json[];
+    assert.deepEqual(
+      ping?.unsigned,
+      { transaction_id: 'a2' },
+      'the sending device gets its transaction id back',
+    );
     assert.ok(Date.now() - started < 5000);
     const quiet = await call(
       hs,
