@@ -5,11 +5,23 @@ import { after, describe, it } from 'node:test';
 import { AuthError, InterruptedError, NetworkError } from '../../../src/errors.ts';
 import { createXmppTransport } from '../../../src/transport/xmpp/index.ts';
 import { EventRecorder } from '../../support/event-recorder.ts';
+import { freePort } from '../../../dev/xmpp/prosody.ts';
 import { prosodyForTests } from '../../support/prosody.ts';
 import { newAccount } from '../../support/xmpp-peers.ts';
 
 const plain = await prosodyForTests();
 const secure = plain ? await prosodyForTests({ tls: true }) : undefined;
+/** A client transport aimed at a loopback port where no real XMPP server is. */
+const towards = (port: number) =>
+  createXmppTransport({
+    mode: 'client',
+    jid: 'a@localhost',
+    password: 'x',
+    host: '127.0.0.1',
+    port,
+    tls: 'off',
+  });
+
 const skip = plain && secure ? false : 'prosody not installed: apt-get install prosody';
 
 describe('xmpp connecting: credentials, TLS policy, components', { skip }, () => {
@@ -33,22 +45,7 @@ describe('xmpp connecting: credentials, TLS policy, components', { skip }, () =>
   });
 
   it('fails fast with NetworkError when nothing listens', async () => {
-    const port = await new Promise<number>((resolve) => {
-      const s = createServer().listen(0, '127.0.0.1', () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => {
-          resolve(p);
-        });
-      });
-    });
-    const t = createXmppTransport({
-      mode: 'client',
-      jid: 'a@localhost',
-      password: 'x',
-      host: '127.0.0.1',
-      port,
-      tls: 'off',
-    });
+    const t = towards(await freePort());
     const started = Date.now();
     await assert.rejects(
       t.connect({ timeoutMs: 3000 }),
@@ -60,15 +57,7 @@ describe('xmpp connecting: credentials, TLS policy, components', { skip }, () =>
   it('stops waiting when the caller aborts, against a server that never answers', async () => {
     const silent = createServer(() => undefined).listen(0, '127.0.0.1');
     await new Promise((resolve) => silent.once('listening', resolve));
-    const port = (silent.address() as { port: number }).port;
-    const t = createXmppTransport({
-      mode: 'client',
-      jid: 'a@localhost',
-      password: 'x',
-      host: '127.0.0.1',
-      port,
-      tls: 'off',
-    });
+    const t = towards((silent.address() as { port: number }).port);
     const started = Date.now();
     await assert.rejects(
       t.connect({ signal: AbortSignal.timeout(200), timeoutMs: 5000 }),
