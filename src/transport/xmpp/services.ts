@@ -1,6 +1,6 @@
 /**
  * What the server offers, found with XEP-0030 service discovery and cached per stream:
- * MUC services, a PubSub service (XEP-0060) and an HTTP upload service (XEP-0363).
+ * MUC services and an HTTP upload service (XEP-0363).
  */
 import { xml, type Element } from '@xmpp/xml';
 import { NS_DISCO_INFO, NS_DISCO_ITEMS } from './citizenship.ts';
@@ -13,7 +13,6 @@ const QUERY_MS = 5000;
 /** The services of one server. */
 export interface Directory {
   readonly muc: readonly string[];
-  readonly pubsub: string | undefined;
   readonly upload: { readonly jid: string; readonly maxSize: number | undefined } | undefined;
 }
 
@@ -80,13 +79,9 @@ export class Services {
     const muc = infos
       .filter(({ info }) => identity(info, 'conference', 'text'))
       .map(({ jid }) => jid);
-    const pubsub = infos.find(
-      ({ jid, info }) => jid !== this.#domain && identity(info, 'pubsub', 'service'),
-    )?.jid;
     const upload = infos.find(({ info }) => has(info, NS_UPLOAD));
     return {
       muc,
-      pubsub,
       upload: upload && { jid: upload.jid, maxSize: maxFileSize(upload.info) },
     };
   }
