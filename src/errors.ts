@@ -72,3 +72,8 @@ export function quote(value: unknown): string {
   const oneLine = text.replace(/\s+/g, ' ');
   return JSON.stringify(oneLine.length > 80 ? `${oneLine.slice(0, 77)}...` : oneLine);
 }
+
+/** The message of anything thrown, for a log line or an error that wraps it. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

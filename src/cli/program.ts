@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { MxAgentError } from '../errors.ts';
+import { MxAgentError, messageOf } from '../errors.ts';
 import { listenCommand } from './commands/listen.ts';
 import { loginCommand } from './commands/login.ts';
 import { logoutCommand } from './commands/logout.ts';
@@ -113,7 +113,7 @@ function report(output: Output, error: unknown): void {
   if (error instanceof MxAgentError) output.error(error.message);
   else
     output.error(
-      `internal error: ${error instanceof Error ? error.message : String(error)} (rerun with -v for details, and please report it)`,
+      `internal error: ${messageOf(error)} (rerun with -v for details, and please report it)`,
     );
   if (output.options.verbose === 0 || !(error instanceof Error)) return;
   output.debug(error.stack ?? String(error));

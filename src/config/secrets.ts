@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError } from '../errors.ts';
+import { ConfigError, messageOf } from '../errors.ts';
 import { ensurePrivateDir } from './paths.ts';
 
 /**
@@ -29,7 +29,7 @@ export class SecretStore {
     } catch (error) {
       rmSync(temp, { force: true });
       throw new ConfigError(
-        `cannot store the secret of profile "${profile}" in ${this.#dir}: ${error instanceof Error ? error.message : String(error)}`,
+        `cannot store the secret of profile "${profile}" in ${this.#dir}: ${messageOf(error)}`,
         { cause: error },
       );
     }

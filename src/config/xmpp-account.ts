@@ -3,7 +3,7 @@
  * options. Validation errors say what was expected and what arrived (style.md).
  */
 import { readFileSync } from 'node:fs';
-import { ConfigError, UsageError, quote } from '../errors.ts';
+import { ConfigError, UsageError, quote, messageOf } from '../errors.ts';
 import { isXmppDomain, isXmppLocalpart, isXmppResource } from '../transport/xmpp/address.ts';
 import type { XmppTransportOptions } from '../transport/xmpp/options.ts';
 import type { Profile, TlsMode, XmppAccount } from './profile.ts';
@@ -95,9 +95,6 @@ function readCaFile(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (error) {
-    throw new ConfigError(
-      `cannot read the CA file ${file}: ${error instanceof Error ? error.message : String(error)}`,
-      { cause: error },
-    );
+    throw new ConfigError(`cannot read the CA file ${file}: ${messageOf(error)}`, { cause: error });
   }
 }

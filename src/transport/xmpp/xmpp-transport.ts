@@ -5,7 +5,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { xml } from '@xmpp/xml';
-import { AuthError, MxAgentError, NetworkError, UsageError, quote } from '../../errors.ts';
+import { AuthError, NetworkError, UsageError, messageOf, quote } from '../../errors.ts';
 import { Backoff, DEFAULT_BACKOFF } from '../backoff.ts';
 import { DEFAULT_WAIT_MS, withDeadline } from '../deadline.ts';
 import { Listeners } from '../listeners.ts';
@@ -13,7 +13,6 @@ import { assertValidOutbound } from '../payload.ts';
 import type * as T from '../transport.ts';
 import { parseXmppAddress } from './address.ts';
 import { BlobStore } from './blobs.ts';
-import { answerObligations } from './citizenship.ts';
 import { encodeMessage, splitResource } from './codec.ts';
 import type { XmppTransportOptions } from './options.ts';
 import { Outbox } from './outbox.ts';
@@ -21,16 +20,9 @@ import { PepState } from './pep-state.ts';
 import { RecentIds } from './recent-ids.ts';
 import { Rooms, presenceChildren } from './rooms.ts';
 import { Services } from './services.ts';
-import { routeInbound, type InboundDeps } from './inbound.ts';
 import { startKeepalive } from './keepalive.ts';
-import { traceStanzas } from './trace.ts';
-import {
-  destroy,
-  openClientSession,
-  openComponentSession,
-  type InstallHandlers,
-  type XmppSession,
-} from './session.ts';
+import { sessionHandlers } from './session-handlers.ts';
+import { destroy, openClientSession, openComponentSession, type XmppSession } from './session.ts';
 
 /** Transport over XMPP (client or component). */
 export class XmppTransport implements T.Transport {
@@ -44,12 +36,12 @@ export class XmppTransport implements T.Transport {
   readonly #resource: string;
   readonly #services: Services;
   readonly #blobs: BlobStore;
-  readonly #state_: PepState;
+  readonly #workspaceState: PepState;
   #session: XmppSession | undefined;
   #state: T.ConnectionState = 'offline';
   #address = '';
   #presence: { availability: T.Availability; status?: string } = { availability: 'available' };
-  #timer: NodeJS.Timeout | undefined;
+  #reconnectTimer: NodeJS.Timeout | undefined;
   /** The server's domain: the JID's domain, or the component domain's parent. */
   readonly #server: string;
 
@@ -73,7 +65,7 @@ export class XmppTransport implements T.Transport {
         : options.domain.replace(/^[^.]+\./, '');
     this.#services = new Services(session, this.#server);
     this.#blobs = new BlobStore(session, this.#services, () => this.#address);
-    this.#state_ = new PepState(session, (room) => [
+    this.#workspaceState = new PepState(session, (room) => [
       this.#address.split('/')[0] ?? '',
       ...this.#rooms.members(room).flatMap((m) => (m.account ? [m.account] : [])),
     ]);
@@ -117,7 +109,7 @@ export class XmppTransport implements T.Transport {
     if (this.#state === 'closed') return;
     const session = this.#session;
     this.#state = 'closed';
-    clearTimeout(this.#timer);
+    clearTimeout(this.#reconnectTimer);
     if (session) {
       // Give queued messages a moment to reach the server before we hang up.
       for (let waited = 0; this.#outbox.size > 0 && waited < 2000; waited += 50)
@@ -240,7 +232,7 @@ export class XmppTransport implements T.Transport {
   ): Promise<void> {
     this.#assertJoined(workspace);
     return withDeadline('a state write', options, () =>
-      this.#state_.put(workspace, type, key, content),
+      this.#workspaceState.put(workspace, type, key, content),
     );
   }
 
@@ -251,7 +243,9 @@ export class XmppTransport implements T.Transport {
     options?: T.WaitOptions,
   ): Promise<T.JsonObject | undefined> {
     this.#assertJoined(workspace);
-    return withDeadline('a state read', options, () => this.#state_.get(workspace, type, key));
+    return withDeadline('a state read', options, () =>
+      this.#workspaceState.get(workspace, type, key),
+    );
   }
 
   listState(
@@ -260,33 +254,26 @@ export class XmppTransport implements T.Transport {
     options?: T.WaitOptions,
   ): Promise<readonly T.StateEntry[]> {
     this.#assertJoined(workspace);
-    return withDeadline('a state listing', options, () => this.#state_.list(workspace, type));
+    return withDeadline('a state listing', options, () =>
+      this.#workspaceState.list(workspace, type),
+    );
   }
 
   async #open(timeoutMs: number): Promise<void> {
-    const install: InstallHandlers = (parts) => {
-      answerObligations(
-        parts.iqCallee,
-        this.#options.software ?? { name: 'mx-agent', version: '0' },
-      );
-      this.#blobs.answer(parts.iqCallee);
-      const inbound: InboundDeps = {
-        rooms: this.#rooms,
-        seen: this.#seen,
-        self: () => this.#address,
-        emit: (event) => {
-          this.#listeners.emit(event);
-        },
-        log: (level, message) => {
-          this.#log(level, message);
-        },
-      };
-      parts.middleware.use((ctx, next) => (routeInbound(ctx.stanza, inbound) ? undefined : next()));
-      if (this.#options.trace)
-        traceStanzas(parts.entity, (line) => {
-          this.#log('debug', line);
-        });
-    };
+    const install = sessionHandlers({
+      identity: this.#options.software ?? { name: 'mx-agent', version: '0' },
+      blobs: this.#blobs,
+      trace: this.#options.trace === true,
+      rooms: this.#rooms,
+      seen: this.#seen,
+      self: () => this.#address,
+      emit: (event) => {
+        this.#listeners.emit(event);
+      },
+      log: (level, message) => {
+        this.#log(level, message);
+      },
+    });
     const o = this.#options;
     const session =
       o.mode === 'client'
@@ -303,10 +290,7 @@ export class XmppTransport implements T.Transport {
     });
     // Stream errors and socket errors end in 'disconnect'; an unhandled 'error' would crash us.
     session.entity.on('error', (error: unknown) => {
-      this.#log(
-        'warn',
-        `xmpp stream error: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      this.#log('warn', `xmpp stream error: ${messageOf(error)}`);
     });
     if (o.mode === 'client')
       await session.entity.send(
@@ -317,10 +301,7 @@ export class XmppTransport implements T.Transport {
         ),
       );
     await this.#rooms.rejoinAll(session, timeoutMs, (room, error) => {
-      this.#log(
-        'warn',
-        `could not rejoin ${room}: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      this.#log('warn', `could not rejoin ${room}: ${messageOf(error)}`);
     });
     this.#outbox.attach(session);
     this.#backoff.connected();
@@ -344,8 +325,8 @@ export class XmppTransport implements T.Transport {
   #scheduleReconnect(error: unknown): void {
     const delay = this.#backoff.nextDelay();
     this.#setState('reconnecting', error, delay);
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => {
+    clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = setTimeout(() => {
       this.#open(this.#options.connectTimeoutMs ?? 10_000).catch((failure: unknown) => {
         if (this.#state === 'closed') return;
         if (failure instanceof AuthError) {
@@ -354,10 +335,7 @@ export class XmppTransport implements T.Transport {
           this.#setState('offline', failure);
           return;
         }
-        this.#log(
-          'debug',
-          `reconnect failed: ${failure instanceof Error ? failure.message : String(failure)}`,
-        );
+        this.#log('debug', `reconnect failed: ${messageOf(failure)}`);
         this.#scheduleReconnect(failure);
       });
     }, delay);
@@ -392,7 +370,7 @@ export class XmppTransport implements T.Transport {
 
   #setState(state: T.ConnectionState, error?: unknown, retryInMs?: number): void {
     this.#state = state;
-    const err = error instanceof MxAgentError || error instanceof Error ? error : undefined;
+    const err = error instanceof Error ? error : undefined;
     this.#listeners.emit({
       type: 'connection',
       state,

@@ -1,0 +1,30 @@
+/**
+ * What every new session of a transport gets before it goes online: the protocol obligations,
+ * the in-band blob server, inbound routing, and (with -v -v) a stanza trace.
+ */
+import type { BlobStore } from './blobs.ts';
+import { answerObligations, type Identity } from './citizenship.ts';
+import { routeInbound, type InboundDeps } from './inbound.ts';
+import type { InstallHandlers } from './session.ts';
+import { traceStanzas } from './trace.ts';
+
+/** Everything the handlers need from the transport. */
+export interface SessionHandlerDeps extends InboundDeps {
+  readonly identity: Identity;
+  readonly blobs: BlobStore;
+  readonly trace: boolean;
+}
+
+/** The install step passed to openClientSession / openComponentSession. */
+export function sessionHandlers(deps: SessionHandlerDeps): InstallHandlers {
+  return (parts) => {
+    answerObligations(parts.iqCallee, deps.identity);
+    deps.blobs.answer(parts.iqCallee);
+    parts.middleware.use((ctx, next) => (routeInbound(ctx.stanza, deps) ? undefined : next()));
+    if (deps.trace) {
+      traceStanzas(parts.entity, (line) => {
+        deps.log('debug', line);
+      });
+    }
+  };
+}
