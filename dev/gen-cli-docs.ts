@@ -20,6 +20,8 @@ export const COMMANDS: readonly string[] = [
   'logout',
   'send',
   'listen',
+  'dev',
+  'dev homeserver',
 ];
 
 /** The help text of one command ('' for the root), as commander prints it. */

@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { MxAgentError, messageOf } from '../errors.ts';
+import { devCommand } from './commands/dev.ts';
 import { listenCommand } from './commands/listen.ts';
 import { loginCommand } from './commands/login.ts';
 import { logoutCommand } from './commands/logout.ts';
@@ -67,6 +68,7 @@ function buildProgram(version: string, context: ContextSource): Command {
     logoutCommand,
     sendCommand,
     listenCommand,
+    devCommand,
   ])
     program.addCommand(command(context));
   return program;

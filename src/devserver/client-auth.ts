@@ -4,6 +4,7 @@
  */
 import type { Accounts } from './accounts.ts';
 import { MatrixError, badJson } from './matrix-error.ts';
+import type { Profiles } from './profiles.ts';
 import type { Request, Router } from './router.ts';
 import type { InteractiveAuth } from './uia.ts';
 
@@ -27,10 +28,13 @@ export function accountRoutes(
   router: Router,
   accounts: Accounts,
   uia: InteractiveAuth,
+  profiles: Profiles,
   serverName: string,
 ): void {
   router.on('GET', '/_matrix/client/versions', () => ({
+    // r0.6.1: the legacy paths are served too (legacy-paths.ts).
     versions: [
+      'r0.6.1',
       'v1.1',
       'v1.2',
       'v1.3',
@@ -75,6 +79,9 @@ export function accountRoutes(
       throw new MatrixError(400, 'M_USER_IN_USE', `${userId} is already taken`);
     uia.require(req.body);
     accounts.create(userId, password);
+    // As Synapse and Conduit do: a new account is named by its localpart until it picks a name,
+    // so member lists (GET /joined_members, m.room.member) can show a name for everyone.
+    profiles.set(userId, 'displayname', userId.slice(1, userId.indexOf(':')));
     if (req.body.inhibit_login === true) return { user_id: userId };
     return login(accounts, userId, req, serverName);
   });

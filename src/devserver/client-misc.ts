@@ -6,6 +6,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import type { Accounts } from './accounts.ts';
 import { MatrixError, badJson, forbidden } from './matrix-error.ts';
+import type { Profile, ProfileField, Profiles } from './profiles.ts';
 import type { Rooms } from './rooms.ts';
 import type { Request, Router } from './router.ts';
 
@@ -22,27 +23,21 @@ export function miscRoutes(
   db: DatabaseSync,
   accounts: Accounts,
   rooms: Rooms,
+  profiles: Profiles,
 ): void {
-  const profile = (userId: string): Record<string, string> => {
+  const profile = (userId: string): Profile => {
     if (!accounts.exists(userId)) throw new MatrixError(404, 'M_NOT_FOUND', `no user ${userId}`);
-    const row = db
-      .prepare('SELECT displayname, avatar_url FROM profiles WHERE user_id = ?')
-      .get(userId) as ProfileRow | undefined;
-    return {
-      ...(row?.displayname ? { displayname: row.displayname } : {}),
-      ...(row?.avatar_url ? { avatar_url: row.avatar_url } : {}),
-    };
+    return profiles.get(userId);
   };
-  const setField = (req: Request, field: 'displayname' | 'avatar_url'): Record<string, never> => {
+  const setField = (req: Request, field: ProfileField): Record<string, never> => {
     const { userId } = accounts.authenticate(req.token);
     if (req.params.user !== userId)
       throw forbidden(`cannot change the profile of ${req.params.user ?? ''}`);
     const value = req.body[field];
     if (value !== null && typeof value !== 'string')
       throw badJson(`expected ${field} to be a string`);
-    db.prepare(
-      `INSERT INTO profiles (user_id, ${field}) VALUES (?, ?) ON CONFLICT DO UPDATE SET ${field} = excluded.${field}`,
-    ).run(userId, value);
+    profiles.set(userId, field, value);
+    rooms.profileChanged(userId);
     return {};
   };
   router.on('GET', `${C}/profile/:user`, (req) => profile(req.params.user ?? ''));

@@ -140,8 +140,15 @@ export function roomRoutes(router: Router, accounts: Accounts, rooms: Rooms): vo
     const joined = rooms.store
       .allState(roomId)
       .filter((e) => e.type === 'm.room.member' && e.content.membership === 'join');
+    // Spec RoomMember: display_name and avatar_url, as the member event states them.
+    const member = ({ displayname, avatar_url }: Record<string, unknown>): object => ({
+      ...(typeof displayname === 'string' ? { display_name: displayname } : {}),
+      ...(typeof avatar_url === 'string' ? { avatar_url } : {}),
+    });
     return {
-      joined: Object.fromEntries(joined.map((e): [string, object] => [e.state_key ?? '', {}])),
+      joined: Object.fromEntries(
+        joined.map((e): [string, object] => [e.state_key ?? '', member(e.content)]),
+      ),
     };
   });
   router.on('GET', `${C}/joined_rooms`, (req) => ({

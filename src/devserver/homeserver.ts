@@ -18,8 +18,11 @@ import { RateLimiter, type RateLimitOptions } from './rate-limit.ts';
 import { Notifier } from './notifier.ts';
 import { RoomStore } from './room-store.ts';
 import { Rooms } from './rooms.ts';
+import { currentPath } from './legacy-paths.ts';
 import { MatrixError } from './matrix-error.ts';
 import { Router, type Request } from './router.ts';
+import { Profiles } from './profiles.ts';
+import { Presence, presenceRoutes } from './presence.ts';
 import { openStore } from './store.ts';
 import { InteractiveAuth } from './uia.ts';
 
@@ -58,27 +61,33 @@ export async function startHomeserver(options: HomeserverOptions = {}): Promise<
   const accounts = new Accounts(db, serverName, (userId) => {
     keys.deviceListChanged(userId);
   });
+  const profiles = new Profiles(db);
   const rooms = new Rooms(
     new RoomStore(db, (event) => {
       notifier.notify(event.stream);
     }),
     serverName,
+    (userId) => profiles.get(userId),
   );
   const accountData = new AccountData(db, () => {
     notifier.notify();
   });
   const uia = new InteractiveAuth();
-  accountRoutes(router, accounts, uia, serverName);
+  const presence = new Presence(db, () => {
+    notifier.notify();
+  });
+  accountRoutes(router, accounts, uia, profiles, serverName);
   roomRoutes(router, accounts, rooms);
   syncRoutes(
     router,
     accounts,
     rooms,
     accountData,
-    new Syncer(rooms.store, accountData, keys, notifier),
+    new Syncer(rooms.store, accountData, keys, notifier, presence),
   );
+  presenceRoutes(router, accounts, presence);
   keyRoutes(router, accounts, keys, uia);
-  miscRoutes(router, db, accounts, rooms);
+  miscRoutes(router, db, accounts, rooms, profiles);
   const media = new Media(db, accounts, serverName);
   const limiter = new RateLimiter(options.rateLimit);
   const server = createServer((req, res) => {
@@ -88,6 +97,10 @@ export async function startHomeserver(options: HomeserverOptions = {}): Promise<
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, resolve);
+  }).catch((error: unknown) => {
+    // Port taken, or no such interface: nothing may stay open (the caller may retry).
+    db.close();
+    throw error;
   });
   const { port } = server.address() as AddressInfo;
   return {
@@ -106,6 +119,13 @@ export async function startHomeserver(options: HomeserverOptions = {}): Promise<
  */
 const LIMITED = /\/(send|sendToDevice|createRoom|login)\b/;
 
+/** Spec v1.11 "Web Browser Clients": on every response, so browser clients may call us. */
+const CORS_HEADERS: Readonly<Record<string, string>> = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'GET, POST, PUT, DELETE, OPTIONS',
+  'access-control-allow-headers': 'X-Requested-With, Content-Type, Authorization',
+};
+
 async function handle(
   router: Router,
   media: Media,
@@ -113,9 +133,16 @@ async function handle(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
+  for (const [name, value] of Object.entries(CORS_HEADERS)) res.setHeader(name, value);
   try {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    url.pathname = currentPath(url.pathname);
     const method = req.method ?? 'GET';
+    // A browser's preflight: the CORS headers are the whole answer, whatever the path.
+    if (method === 'OPTIONS') {
+      reply(res, 200, {});
+      return;
+    }
     if (method !== 'GET' && LIMITED.test(url.pathname))
       limiter.take(accessToken(req, url) ?? req.socket.remoteAddress ?? '');
     if (await media.handle(method, url, req, res)) return;

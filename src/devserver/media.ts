@@ -42,10 +42,7 @@ export class Media {
       req.headers.authorization?.replace(/^Bearer /, '') ??
       url.searchParams.get('access_token') ??
       undefined;
-    if (
-      method === 'POST' &&
-      (path === '/_matrix/media/v3/upload' || path === '/_matrix/media/r0/upload')
-    ) {
+    if (method === 'POST' && path === '/_matrix/media/v3/upload') {
       const { userId } = this.#accounts.authenticate(token);
       const data = await readRaw(req);
       const mediaId = randomBytes(18).toString('base64url');

@@ -1,7 +1,8 @@
 /**
  * Room operations with their authorization: create (spec "Creation" with presets and
  * initial_state), join, invite, leave, send and state changes checked against membership and
- * power levels.
+ * power levels. Join and invite events carry the member's display name and avatar, and a
+ * profile change is sent to the user's rooms (spec "Events on Change of Profile Information").
  */
 import { randomBytes } from 'node:crypto';
 import { MatrixError, badJson, forbidden } from './matrix-error.ts';
@@ -12,6 +13,7 @@ import {
   userLevel,
   type PowerLevels,
 } from './power-levels.ts';
+import type { Profile } from './profiles.ts';
 import type { RoomEvent, RoomStore } from './room-store.ts';
 
 const PRESETS: Record<string, { join_rule: string; history: string; guest: string }> = {
@@ -26,10 +28,12 @@ type StateInput = { type: string; state_key?: string; content: Record<string, un
 export class Rooms {
   readonly store: RoomStore;
   readonly #serverName: string;
+  readonly #profileOf: (userId: string) => Profile;
 
-  constructor(store: RoomStore, serverName: string) {
+  constructor(store: RoomStore, serverName: string, profileOf: (userId: string) => Profile) {
     this.store = store;
     this.#serverName = serverName;
+    this.#profileOf = profileOf;
   }
 
   /** POST /createRoom. */
@@ -64,7 +68,7 @@ export class Rooms {
       room_version: version,
       ...(body.creation_content as object | undefined),
     });
-    add('m.room.member', { membership: 'join' }, creator);
+    add('m.room.member', this.#member('join', creator), creator);
     const levels = defaultPowerLevels(creator);
     if (preset === 'trusted_private_chat')
       for (const user of invite) (levels.users as Record<string, number>)[user] = 100;
@@ -83,7 +87,10 @@ export class Rooms {
     for (const user of invite)
       add(
         'm.room.member',
-        { membership: 'invite', ...(body.is_direct === true ? { is_direct: true } : {}) },
+        {
+          ...this.#member('invite', user),
+          ...(body.is_direct === true ? { is_direct: true } : {}),
+        },
         user,
       );
     if (alias) this.store.setAlias(alias, roomId, creator);
@@ -105,7 +112,7 @@ export class Rooms {
       sender: userId,
       type: 'm.room.member',
       state_key: userId,
-      content: { membership: 'join' },
+      content: this.#member('join', userId),
     });
     return roomId;
   }
@@ -122,8 +129,20 @@ export class Rooms {
       sender,
       type: 'm.room.member',
       state_key: target,
-      content: { membership: 'invite' },
+      content: this.#member('invite', target),
     });
+  }
+
+  /** After a profile change: a new join event with the new profile in each of the user's rooms. */
+  profileChanged(userId: string): void {
+    for (const roomId of this.store.roomsOf(userId, ['join']))
+      this.store.append({
+        room_id: roomId,
+        sender: userId,
+        type: 'm.room.member',
+        state_key: userId,
+        content: this.#member('join', userId),
+      });
   }
 
   leave(userId: string, roomId: string): void {
@@ -189,6 +208,11 @@ export class Rooms {
     if (!this.store.exists(roomId)) throw new MatrixError(404, 'M_NOT_FOUND', `no room ${roomId}`);
     if (this.store.membership(roomId, userId) !== 'join')
       throw forbidden(`${userId} is not in ${roomId}`);
+  }
+
+  /** Member event content: the membership and the member's current profile. */
+  #member(membership: 'join' | 'invite', userId: string): Record<string, unknown> {
+    return { membership, ...this.#profileOf(userId) };
   }
 
   #levels(roomId: string): PowerLevels {

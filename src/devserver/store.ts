@@ -126,6 +126,13 @@ const MIGRATIONS: readonly string[] = [
      displayname TEXT,
      avatar_url TEXT
    );`,
+  `CREATE TABLE presence (
+     stream INTEGER PRIMARY KEY AUTOINCREMENT,
+     user_id TEXT NOT NULL UNIQUE,
+     presence TEXT NOT NULL,
+     status_msg TEXT,
+     last_active_ts INTEGER NOT NULL
+   );`,
 ];
 
 /** Open (creating and migrating) the database in `dir`, or in memory when `dir` is undefined. */

@@ -2,11 +2,13 @@
  * GET /sync (spec v1.11 "Syncing"): initial and incremental sync of joined, invited and left
  * rooms, account data, and long-polling until something arrives or the timeout ends.
  * The `next_batch` token is opaque to clients:
- * `s<room events>_a<account data>_d<to-device>_k<device-list changes>`.
+ * `s<room events>_a<account data>_d<to-device>_k<device-list changes>_p<presence>`
+ * (tokens without `_p`, from before presence existed, are read as `_p0`).
  */
 import type { AccountData } from './account-data.ts';
 import type { Keys } from './keys.ts';
 import { MatrixError } from './matrix-error.ts';
+import { presenceEvent, type Presence } from './presence.ts';
 import type { Notifier } from './notifier.ts';
 import { clientEvent, type RoomEvent, type RoomStore } from './room-store.ts';
 
@@ -16,14 +18,15 @@ export interface SyncPosition {
   readonly accountData: number;
   readonly toDevice: number;
   readonly deviceLists: number;
+  readonly presence: number;
 }
 
 export function formatSyncToken(p: SyncPosition): string {
-  return `s${String(p.events)}_a${String(p.accountData)}_d${String(p.toDevice)}_k${String(p.deviceLists)}`;
+  return `s${String(p.events)}_a${String(p.accountData)}_d${String(p.toDevice)}_k${String(p.deviceLists)}_p${String(p.presence)}`;
 }
 
 export function parseSyncToken(token: string): SyncPosition {
-  const match = /^s(\d+)_a(\d+)_d(\d+)_k(\d+)$/.exec(token);
+  const match = /^s(\d+)_a(\d+)_d(\d+)_k(\d+)(?:_p(\d+))?$/.exec(token);
   if (!match) {
     throw new MatrixError(
       400,
@@ -36,6 +39,7 @@ export function parseSyncToken(token: string): SyncPosition {
     accountData: Number(match[2]),
     toDevice: Number(match[3]),
     deviceLists: Number(match[4]),
+    presence: Number(match[5] ?? 0),
   };
 }
 
@@ -66,8 +70,16 @@ export class Syncer {
   readonly #accountData: AccountData;
   readonly #notifier: Notifier;
   readonly #keys: Keys;
+  readonly #presence: Presence;
 
-  constructor(rooms: RoomStore, accountData: AccountData, keys: Keys, notifier: Notifier) {
+  constructor(
+    rooms: RoomStore,
+    accountData: AccountData,
+    keys: Keys,
+    notifier: Notifier,
+    presence: Presence,
+  ) {
+    this.#presence = presence;
     this.#rooms = rooms;
     this.#accountData = accountData;
     this.#keys = keys;
@@ -92,12 +104,14 @@ export class Syncer {
       accountData: this.#accountData.head(),
       toDevice: this.#keys.toDeviceHead(),
       deviceLists: this.#keys.keyChangesHead(),
+      presence: this.#presence.head(),
     };
     const from: SyncPosition = request.since ?? {
       events: 0,
       accountData: 0,
       toDevice: 0,
       deviceLists: 0,
+      presence: 0,
     };
     const initial = request.since === undefined;
     const accountData = this.#accountData.since(request.userId, from.accountData);
@@ -135,16 +149,21 @@ export class Syncer {
       : this.#keys
           .changedUsers(from.deviceLists, head.deviceLists)
           .filter((u) => this.#sharesRoom(request.userId, u));
+    const presence = this.#presence
+      .since(from.presence)
+      .filter((row) => this.#sharesRoom(request.userId, row.userId))
+      .map(presenceEvent);
     const sections =
       Object.keys(join).length + Object.keys(invite).length + Object.keys(leave).length;
-    const empty = sections + global.length + toDevice.length + changed.length === 0;
+    const empty =
+      sections + global.length + toDevice.length + changed.length + presence.length === 0;
     return {
       empty,
       response: {
         next_batch: formatSyncToken(next),
         rooms: { join, invite, leave, knock: {} },
         account_data: { events: global },
-        presence: { events: [] },
+        presence: { events: presence },
         to_device: {
           events: toDevice.map(({ sender, type, content }) => ({ sender, type, content })),
         },

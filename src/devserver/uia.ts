@@ -1,7 +1,8 @@
 /**
  * User-interactive authentication (spec: "User-Interactive Authentication API"), with the one
  * stage a development server needs: m.login.dummy. A request without `auth` gets 401 with the
- * flows and a session id; the retry carrying `{ type: 'm.login.dummy', session }` passes.
+ * flows and a session id; the retry carrying `{ type: 'm.login.dummy', session }` passes, and so
+ * does a first request that completes the stage at once (`{ type: 'm.login.dummy' }`).
  */
 import { randomBytes } from 'node:crypto';
 import { MatrixError } from './matrix-error.ts';
@@ -17,8 +18,11 @@ export class InteractiveAuth {
     const auth = body.auth;
     if (typeof auth !== 'object' || auth === null) throw this.#challenge();
     const { type, session } = auth as { type?: unknown; session?: unknown };
-    if (type === 'm.login.dummy' && typeof session === 'string' && this.#sessions.delete(session))
-      return;
+    // The session is required only "if one was given" (spec: User-Interactive Authentication
+    // API): a client may attempt the dummy stage in its first request, as matrix-nio does.
+    const ours =
+      session === undefined || (typeof session === 'string' && this.#sessions.delete(session));
+    if (type === 'm.login.dummy' && ours) return;
     throw this.#challenge(
       `expected auth of type m.login.dummy with a session from this server, got ${JSON.stringify(auth)}`,
     );

@@ -234,7 +234,11 @@ export function transportContract(name: string, makeHarness: () => Promise<Contr
       const direct = b.events.events
         .filter((e) => isText(e) && e.target.kind === 'direct')
         .map((e) => (isText(e) ? e.text : ''));
-      assert.deepEqual(direct, ['d0', 'd1', 'd2', 'd3']);
+      assert.deepEqual(
+        direct,
+        ['d0', 'd1', 'd2', 'd3'],
+        JSON.stringify(b.events.events.filter((e) => isText(e))),
+      );
       assert.equal(b.events.texts().filter((t) => t === 'w1').length, 1);
       assert.equal(a.t.state, 'online');
       assert.deepEqual(a.t.joinedWorkspaces(), [workspace], 'workspaces are rejoined');

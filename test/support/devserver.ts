@@ -10,7 +10,7 @@ export interface ApiResponse {
 
 /** One Client-Server API call; `body` given as a string is sent as is (for malformed JSON). */
 export async function call(
-  hs: Homeserver,
+  hs: Pick<Homeserver, 'url'>,
   method: string,
   path: string,
   body?: unknown,
@@ -29,7 +29,7 @@ export async function call(
 
 /** Register through user-interactive auth; returns user_id, device_id, access_token. */
 export async function register(
-  hs: Homeserver,
+  hs: Pick<Homeserver, 'url'>,
   username: string,
   password = `${username}-pw`,
 ): Promise<{ userId: string; token: string }> {

@@ -49,6 +49,38 @@ describe('dev homeserver: accounts (Client-Server API v1.11)', () => {
     assert.match(String(done.body.access_token), /^mxdev_/);
   });
 
+  it('completes the dummy stage in a first request that carries no session', async () => {
+    // Spec: the session is sent back "if one was given"; matrix-nio registers this way.
+    const direct = await call(hs, 'POST', '/_matrix/client/v3/register', {
+      username: 'dora',
+      password: 'pw',
+      auth: { type: 'm.login.dummy' },
+    });
+    assert.equal(direct.status, 200, JSON.stringify(direct.body));
+    assert.equal(direct.body.user_id, '@dora:localhost');
+    const wrongStage = await call(hs, 'POST', '/_matrix/client/v3/register', {
+      username: 'erin',
+      password: 'pw',
+      auth: { type: 'm.login.recaptcha' },
+    });
+    assert.deepEqual([wrongStage.status, wrongStage.body.errcode], [401, 'M_FORBIDDEN']);
+    assert.equal(typeof wrongStage.body.session, 'string', 'a failed stage restarts the flow');
+  });
+
+  it('serves the legacy r0 paths as v3 and says so in /versions', async () => {
+    const versions = await call(hs, 'GET', '/_matrix/client/versions');
+    assert.ok((versions.body.versions as string[]).includes('r0.6.1'));
+    const { token } = await register(hs, 'frank');
+    const legacy = await call(hs, 'GET', '/_matrix/client/r0/account/whoami', undefined, token);
+    const current = await call(hs, 'GET', '/_matrix/client/v3/account/whoami', undefined, token);
+    assert.equal(legacy.status, 200);
+    assert.deepEqual(legacy.body, current.body);
+    const unknown = await call(hs, 'GET', '/_matrix/client/r0/frobnicate');
+    assert.deepEqual([unknown.status, unknown.body.errcode], [404, 'M_UNRECOGNIZED']);
+    const notLegacy = await call(hs, 'GET', '/_matrix/client/r01/account/whoami', undefined, token);
+    assert.equal(notLegacy.status, 404, 'only the exact r0 prefix is legacy');
+  });
+
   it('refuses taken and invalid user names with the spec error codes', async () => {
     const taken = await call(hs, 'POST', '/_matrix/client/v3/register', {
       username: 'alice',
@@ -88,6 +120,21 @@ describe('dev homeserver: accounts (Client-Server API v1.11)', () => {
     assert.deepEqual([after.status, after.body.errcode], [401, 'M_UNKNOWN_TOKEN']);
     const missing = await call(hs, 'GET', '/_matrix/client/v3/account/whoami');
     assert.deepEqual([missing.status, missing.body.errcode], [401, 'M_MISSING_TOKEN']);
+  });
+
+  it('lets browser clients in: CORS headers on every answer, and preflights answered', async () => {
+    const preflight = await fetch(`${hs.url}/_matrix/client/v3/sync`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'GET' },
+    });
+    assert.equal(preflight.status, 200);
+    assert.equal(preflight.headers.get('access-control-allow-origin'), '*');
+    assert.match(preflight.headers.get('access-control-allow-headers') ?? '', /Authorization/);
+    assert.match(preflight.headers.get('access-control-allow-methods') ?? '', /\bPUT\b/);
+    for (const path of ['/_matrix/client/versions', '/_matrix/client/v3/account/whoami']) {
+      const response = await fetch(`${hs.url}${path}`);
+      assert.equal(response.headers.get('access-control-allow-origin'), '*', path);
+    }
   });
 
   it('answers malformed requests and unknown endpoints with the spec errors', async () => {

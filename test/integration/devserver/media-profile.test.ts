@@ -48,6 +48,9 @@ describe('dev homeserver: media, profiles, directory, rate limits', () => {
     assert.equal(anonymous.status, 401);
     const legacy = await fetch(`${hs.url}/_matrix/media/v3/download/${path}`);
     assert.equal(legacy.status, 200);
+    // The r0 prefix of the spec before 1.1 (matrix-nio downloads through it).
+    const r0 = await fetch(`${hs.url}/_matrix/media/r0/download/${path}`);
+    assert.deepEqual(Buffer.from(await r0.arrayBuffer()), data);
     const missing = await fetch(`${hs.url}/_matrix/media/v3/download/localhost/nope`);
     assert.equal(missing.status, 404);
   });

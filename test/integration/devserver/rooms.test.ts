@@ -139,6 +139,56 @@ describe('dev homeserver: rooms (Client-Server API v1.11)', () => {
     assert.equal(gone.status, 403);
   });
 
+  it('names members by their profile in member events and joined_members, and follows changes', async () => {
+    const carol = await register(hs, 'carol');
+    const roomId = String(
+      (await call(hs, 'POST', `${C}/createRoom`, { invite: [carol.userId] }, alice.token)).body
+        .room_id,
+    );
+    const room = encodeURIComponent(roomId);
+    const memberEvent = async (userId: string): Promise<Record<string, unknown>> =>
+      (
+        await call(
+          hs,
+          'GET',
+          `${C}/rooms/${room}/state/m.room.member/${encodeURIComponent(userId)}`,
+          undefined,
+          alice.token,
+        )
+      ).body;
+    // A new account is named by its localpart, as on Synapse and Conduit.
+    assert.deepEqual(await memberEvent(carol.userId), {
+      membership: 'invite',
+      displayname: 'carol',
+    });
+    await call(hs, 'POST', `${C}/join/${room}`, {}, carol.token);
+    const joined = async (): Promise<unknown> =>
+      (await call(hs, 'GET', `${C}/rooms/${room}/joined_members`, undefined, alice.token)).body
+        .joined;
+    assert.deepEqual(await joined(), {
+      [alice.userId]: { display_name: 'alice' },
+      [carol.userId]: { display_name: 'carol' },
+    });
+    const profile = `${C}/profile/${encodeURIComponent(carol.userId)}`;
+    await call(hs, 'PUT', `${profile}/displayname`, { displayname: 'Carol C' }, carol.token);
+    await call(
+      hs,
+      'PUT',
+      `${profile}/avatar_url`,
+      { avatar_url: 'mxc://localhost/a' },
+      carol.token,
+    );
+    assert.deepEqual(await memberEvent(carol.userId), {
+      membership: 'join',
+      displayname: 'Carol C',
+      avatar_url: 'mxc://localhost/a',
+    });
+    assert.deepEqual(await joined(), {
+      [alice.userId]: { display_name: 'alice' },
+      [carol.userId]: { display_name: 'Carol C', avatar_url: 'mxc://localhost/a' },
+    });
+  });
+
   it('enforces power levels on state, and owned state keys', async () => {
     const roomId = String(
       (await call(hs, 'POST', `${C}/createRoom`, { preset: 'public_chat' }, alice.token)).body

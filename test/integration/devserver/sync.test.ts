@@ -50,9 +50,59 @@ describe('dev homeserver: /sync', () => {
     const types = new Set([...state, ...timeline].map((e) => e.type));
     for (const type of ['m.room.create', 'm.room.power_levels', 'm.room.name'])
       assert.ok(types.has(type), type);
-    assert.match(String(r.body.next_batch), /^s\d+_a\d+_d\d+_k\d+$/);
+    assert.match(String(r.body.next_batch), /^s\d+_a\d+_d\d+_k\d+_p\d+$/);
     const bad = await call(hs, 'GET', `${C}/sync?since=nonsense`, undefined, alice.token);
     assert.deepEqual([bad.status, bad.body.errcode], [400, 'M_INVALID_PARAM']);
+  });
+
+  it('relays presence to users who share a room, and to no one else', async () => {
+    const carol = await register(hs, 'carol-presence');
+    const shared = String(
+      (await call(hs, 'POST', `${C}/createRoom`, { preset: 'public_chat' }, alice.token)).body
+        .room_id,
+    );
+    await call(hs, 'POST', `${C}/join/${encodeURIComponent(shared)}`, {}, bob.token);
+    const sinceBob = String(
+      (await call(hs, 'GET', `${C}/sync`, undefined, bob.token)).body.next_batch,
+    );
+    const sinceCarol = String(
+      (await call(hs, 'GET', `${C}/sync`, undefined, carol.token)).body.next_batch,
+    );
+    const path = `${C}/presence/${encodeURIComponent(alice.userId)}/status`;
+    const set = await call(
+      hs,
+      'PUT',
+      path,
+      { presence: 'unavailable', status_msg: 'lunch' },
+      alice.token,
+    );
+    assert.equal(set.status, 200);
+    const seen = await call(
+      hs,
+      'GET',
+      `${C}/sync?since=${sinceBob}&timeout=0`,
+      undefined,
+      bob.token,
+    );
+    const events = at(seen.body, 'presence', 'events') as { sender: string; content: Json }[];
+    assert.deepEqual(
+      events.map((e) => [e.sender, e.content.presence, e.content.status_msg]),
+      [[alice.userId, 'unavailable', 'lunch']],
+    );
+    const unseen = await call(
+      hs,
+      'GET',
+      `${C}/sync?since=${sinceCarol}&timeout=0`,
+      undefined,
+      carol.token,
+    );
+    assert.deepEqual(at(unseen.body, 'presence', 'events'), []);
+    const got = await call(hs, 'GET', path, undefined, bob.token);
+    assert.deepEqual([got.body.presence, got.body.status_msg], ['unavailable', 'lunch']);
+    const bad = await call(hs, 'PUT', path, { presence: 'asleep' }, alice.token);
+    assert.deepEqual([bad.status, bad.body.errcode], [400, 'M_BAD_JSON']);
+    const foreign = await call(hs, 'PUT', path, { presence: 'online' }, bob.token);
+    assert.equal(foreign.status, 403);
   });
 
   it('long-polls: an incremental sync returns as soon as a message arrives', async () => {

@@ -1,0 +1,1000 @@
+/**
+ * The Matrix implementation of the transport interface: matrix-js-sdk with the Rust crypto
+ * (WebAssembly) on a persistent store. Workspaces are rooms, direct conversations are DM rooms,
+ * payloads are custom events, and everything we create is end-to-end encrypted unless told
+ * otherwise. One device per store, one process per device (store.ts).
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  ClientEvent,
+  createClient,
+  IndexedDBStore,
+  MatrixError,
+  MatrixEventEvent,
+  PendingEventOrdering,
+  RoomEvent,
+  RoomMemberEvent,
+  RoomStateEvent,
+  HttpApiEvent,
+  SyncState,
+  UserEvent,
+  type MatrixClient,
+  type MatrixEvent,
+  type Room,
+  type RoomMember,
+  type User,
+} from 'matrix-js-sdk';
+import { CryptoEvent } from 'matrix-js-sdk/lib/crypto-api/index.js';
+import {
+  AuthError,
+  InterruptedError,
+  NetworkError,
+  RefusedError,
+  UsageError,
+  messageOf,
+  quote,
+} from '../../errors.ts';
+import { sleep, withDeadline } from '../deadline.ts';
+import { Listeners } from '../listeners.ts';
+import { assertValidOutbound } from '../payload.ts';
+import * as T from '../transport.ts';
+import { localpartOf, parseRoomReference, parseUserId, serverOf } from './address.ts';
+import { decodeEvent, encodeOutbound, EVENT_PREFIX } from './codec.ts';
+import { downloadBlob, uploadBlob } from './media.ts';
+import type { MatrixTransportOptions } from './options.ts';
+import {
+  createScheduler,
+  guardedFetch,
+  isTransient,
+  PLAINTEXT_REFUSED,
+  sdkLogger,
+  unrefSdkRequestTimers,
+} from './sdk.ts';
+import { indexedDbFor, Ledger, lockStore, storageKey, tightenModes } from './store.ts';
+
+const MEGOLM = { algorithm: 'm.megolm.v1.aes-sha2' };
+const ENCRYPTION_STATE = { type: 'm.room.encryption', state_key: '', content: MEGOLM };
+
+/**
+ * Power levels of a workspace we create: every member may write workspace state (agent
+ * cards and other `org.mxagent.*` documents, like PEP on XMPP, where each writer owns its
+ * own items), while the room's own settings stay with moderators and the creator.
+ */
+const WORKSPACE_POWER_LEVELS = {
+  state_default: 0,
+  events: {
+    'm.room.name': 50,
+    'm.room.topic': 50,
+    'm.room.avatar': 50,
+    'm.room.canonical_alias': 50,
+    'm.room.pinned_events': 50,
+    'm.room.join_rules': 100,
+    'm.room.guest_access': 100,
+    'm.room.history_visibility': 100,
+    'm.room.power_levels': 100,
+    'm.room.encryption': 100,
+    'm.room.server_acl': 100,
+    'm.room.tombstone': 100,
+    'm.space.child': 50,
+    'm.space.parent': 50,
+  },
+};
+
+/** Our availability as Matrix presence (spec: online, unavailable, offline). */
+const TO_PRESENCE: Record<T.Availability, 'online' | 'unavailable' | 'offline'> = {
+  available: 'online',
+  away: 'unavailable',
+  busy: 'unavailable',
+  offline: 'offline',
+};
+
+function fromPresence(presence: string | undefined): T.Availability {
+  if (presence === 'online') return 'available';
+  if (presence === 'unavailable') return 'away';
+  if (presence === 'busy' || presence === 'org.matrix.msc3026.busy') return 'busy';
+  return 'offline';
+}
+
+/** Transport over Matrix. */
+export class MatrixTransport implements T.Transport {
+  readonly network = 'matrix';
+  readonly #options: MatrixTransportOptions;
+  readonly #listeners: Listeners;
+  #client: MatrixClient | undefined;
+  #store: IndexedDBStore | undefined;
+  #ledger: Ledger | undefined;
+  #unlock: (() => void) | undefined;
+  #state: T.ConnectionState = 'offline';
+  /** When the current online period began: events older than that arrive delayed. */
+  #onlineSince = 0;
+  /** When this device started listening: older events are history. */
+  #listeningSince = 0;
+  #waitingOnline = Promise.withResolvers<undefined>();
+  /** Workspaces joined through us, by name, and their room ids. */
+  readonly #workspaces = new Map<string, string>();
+  readonly #workspaceOf = new Map<string, string>();
+  /** Direct rooms: peer → room, room → peer. */
+  readonly #directRoom = new Map<string, string>();
+  readonly #directPeer = new Map<string, string>();
+  readonly #creatingDirect = new Map<string, Promise<string>>();
+  /** Rooms known to be encrypted: nothing goes into them in plaintext. */
+  readonly #encrypted = new Set<string>();
+  /** Per-room send chains: sends reach a room in the order they were made. */
+  readonly #sendChains = new Map<string, Promise<unknown>>();
+  /** Undecryptable events reported once each, delivered when their key arrives. */
+  readonly #undecryptable = new Set<string>();
+  /** Live events per room waiting for earlier ones to finish decrypting. */
+  readonly #inbound = new Map<string, MatrixEvent[]>();
+  readonly #reportedUndecryptable = new Set<string>();
+
+  constructor(options: MatrixTransportOptions) {
+    this.#options = options;
+    this.#listeners = new Listeners((error) => {
+      this.#log('warn', `a transport listener threw: ${String(error)}`);
+    });
+  }
+
+  get address(): string {
+    return this.#client ? this.#options.userId : '';
+  }
+
+  get state(): T.ConnectionState {
+    return this.#state;
+  }
+
+  subscribe(listener: T.TransportListener): () => void {
+    return this.#listeners.add(listener);
+  }
+
+  // ── connection ──────────────────────────────────────────────────────────────────────────
+
+  async connect(options?: T.WaitOptions): Promise<void> {
+    if (this.#state === 'closed') throw new NetworkError('the transport is closed');
+    if (this.#client) return;
+    parseUserId(this.#options.userId);
+    this.#setState('connecting');
+    try {
+      await withDeadline(
+        `the Matrix homeserver ${this.#options.homeserver}`,
+        { timeoutMs: this.#options.connectTimeoutMs ?? 10_000, ...options },
+        (signal) => this.#start(signal),
+      );
+    } catch (error) {
+      await this.#teardown();
+      this.#setState('offline');
+      throw error;
+    }
+  }
+
+  async #start(signal: AbortSignal): Promise<void> {
+    const opts = this.#options;
+    await this.#whoami(signal);
+    this.#unlock = lockStore(opts.storeDir);
+    this.#ledger = new Ledger(opts.storeDir);
+    this.#listeningSince = this.#ledger.listeningSince();
+    for (const [name, roomId] of this.#ledger.workspaces()) this.#rememberWorkspace(name, roomId);
+    const prefix = await indexedDbFor(opts.storeDir);
+    unrefSdkRequestTimers();
+    const store = new IndexedDBStore({
+      indexedDB: (globalThis as Record<string, unknown>).indexedDB as never,
+      dbName: `${prefix}-sync`,
+    });
+    await store.startup();
+    this.#store = store;
+    const client = createClient({
+      baseUrl: opts.homeserver,
+      userId: opts.userId,
+      deviceId: opts.deviceId,
+      accessToken: opts.accessToken,
+      store,
+      scheduler: createScheduler(opts.backoff?.maxMs ?? 10_000),
+      fetchFn: guardedFetch((roomId) => this.#encrypted.has(roomId)),
+      logger: sdkLogger(opts.log),
+    });
+    this.#client = client;
+    await client.initRustCrypto({
+      useIndexedDB: true,
+      cryptoDatabasePrefix: `${prefix}-crypto`,
+      storageKey: storageKey(opts.storeDir),
+    });
+    tightenModes(opts.storeDir);
+    this.#wire(client);
+    const ready = Promise.withResolvers<undefined>();
+    const onSync = (state: SyncState, _previous: SyncState | null, data?: { error?: Error }) => {
+      if (state === SyncState.Prepared || state === SyncState.Syncing) ready.resolve(undefined);
+      else if (state === SyncState.Error && data?.error && isAuthFailure(data.error)) {
+        ready.reject(authError(data.error));
+      }
+    };
+    client.on(ClientEvent.Sync, onSync);
+    signal.addEventListener(
+      'abort',
+      () => {
+        ready.reject(signal.reason);
+      },
+      { once: true },
+    );
+    try {
+      await client.startClient({
+        initialSyncLimit: 50,
+        pollTimeout: opts.pollTimeoutMs ?? 30_000,
+        lazyLoadMembers: false,
+        pendingEventOrdering: PendingEventOrdering.Detached,
+      });
+      await ready.promise;
+    } finally {
+      client.off(ClientEvent.Sync, onSync);
+    }
+    for (const room of client.getRooms()) this.#learnRoom(room);
+  }
+
+  /** Check the token first: a clear AuthError or NetworkError before any store is touched. */
+  async #whoami(signal: AbortSignal): Promise<void> {
+    const { homeserver, accessToken, userId, deviceId } = this.#options;
+    let response: Response;
+    try {
+      response = await fetch(`${homeserver}/_matrix/client/v3/account/whoami`, {
+        headers: { authorization: `Bearer ${accessToken}` },
+        signal,
+      });
+    } catch (error) {
+      if (signal.aborted) throw error;
+      throw new NetworkError(
+        `cannot reach the Matrix homeserver ${homeserver}: ${messageOf(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+    if (response.status === 401 || response.status === 403) {
+      throw new AuthError(
+        `the homeserver ${homeserver} refused the access token of ${userId} (${typeof body.errcode === 'string' ? body.errcode : String(response.status)}); log in again`,
+      );
+    }
+    if (!response.ok) {
+      throw new NetworkError(
+        `the homeserver ${homeserver} answered whoami with ${String(response.status)} ${typeof body.errcode === 'string' ? body.errcode : ''}`,
+      );
+    }
+    if (body.user_id !== userId || (body.device_id !== undefined && body.device_id !== deviceId)) {
+      throw new AuthError(
+        `the access token belongs to ${quote(body.user_id)} device ${quote(body.device_id)}, not ${userId} device ${deviceId}; log in again`,
+      );
+    }
+  }
+
+  #wire(client: MatrixClient): void {
+    client.on(ClientEvent.Sync, (state) => {
+      if (this.#state === 'closed') return;
+      if (
+        state === SyncState.Prepared ||
+        state === SyncState.Syncing ||
+        state === SyncState.Catchup
+      ) {
+        this.#setState('online');
+      } else if (state === SyncState.Error || state === SyncState.Reconnecting) {
+        this.#setState('reconnecting');
+      }
+    });
+    client.on(RoomEvent.Timeline, (event, room, toStart, _removed, data) => {
+      if (toStart || !room || !data.liveEvent) return;
+      this.#enqueue(event, room);
+    });
+    client.on(MatrixEventEvent.Decrypted, (event) => {
+      const room = client.getRoom(event.getRoomId());
+      if (!room) return;
+      if (this.#undecryptable.has(event.getId() ?? '')) this.#consider(event, room);
+      else this.#drain(room);
+    });
+    client.on(ClientEvent.Room, (room) => {
+      this.#learnRoom(room);
+    });
+    client.on(RoomStateEvent.Events, (event) => {
+      if (event.getType() === 'm.room.encryption' && event.getStateKey() === '') {
+        this.#encrypted.add(event.getRoomId() ?? '');
+      }
+    });
+    client.on(ClientEvent.AccountData, (event) => {
+      if (event.getType() === 'm.direct') this.#learnDirect(event.getContent());
+    });
+    client.on(RoomMemberEvent.Membership, (event, member, previous) => {
+      this.#onMembership(event, member, previous);
+    });
+    client.on(UserEvent.Presence, (event, user) => {
+      if (event) this.#onPresence(user);
+    });
+    client.on(HttpApiEvent.SessionLoggedOut, () => {
+      this.#log('warn', `the homeserver logged out ${this.#options.userId}: log in again`);
+      void this.close(new AuthError('the homeserver invalidated the access token; log in again'));
+    });
+    client.on(CryptoEvent.UserTrustStatusChanged, (userId, status) => {
+      if (status.needsUserApproval) {
+        this.#log(
+          'warn',
+          `WARNING: the identity of ${userId} changed since it was first seen; messages to them still go out, but verify it is really them: mx-agent verify ${userId}`,
+        );
+      }
+    });
+  }
+
+  #setState(state: T.ConnectionState, error?: Error): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    if (state === 'online') {
+      this.#onlineSince = Date.now();
+      this.#waitingOnline.resolve(undefined);
+    } else if (state !== 'closed') {
+      this.#waitingOnline = Promise.withResolvers<undefined>();
+    }
+    this.#emit({ type: 'connection', state, ...(error ? { error } : {}) });
+  }
+
+  async #online(signal: AbortSignal): Promise<void> {
+    while (this.#state !== 'online') {
+      if (this.#state === 'closed') throw new NetworkError('the transport is closed');
+      const aborted = new Promise<never>((_, reject) => {
+        if (signal.aborted) reject(signal.reason as Error);
+        signal.addEventListener(
+          'abort',
+          () => {
+            reject(signal.reason as Error);
+          },
+          { once: true },
+        );
+      });
+      await Promise.race([this.#waitingOnline.promise, aborted]);
+    }
+  }
+
+  async close(reason?: Error): Promise<void> {
+    if (this.#state === 'closed') return;
+    this.#setState('closed', reason);
+    this.#waitingOnline.reject(new NetworkError('the transport is closed'));
+    this.#waitingOnline.promise.catch(() => undefined);
+    await this.#teardown();
+  }
+
+  async #teardown(): Promise<void> {
+    const client = this.#client;
+    this.#client = undefined;
+    if (client) {
+      client.stopClient();
+      client.removeAllListeners();
+    }
+    // Save the sync token and room state now, so the next start syncs on from here.
+    await this.#store?.save(true).catch((error: unknown) => {
+      this.#log('warn', `could not save the Matrix sync state: ${messageOf(error)}`);
+    });
+    this.#store = undefined;
+    this.#ledger?.close();
+    this.#ledger = undefined;
+    this.#unlock?.();
+    this.#unlock = undefined;
+  }
+
+  #client_(): MatrixClient {
+    if (this.#state === 'closed') throw new NetworkError('the transport is closed');
+    if (!this.#client) throw new NetworkError('the transport is not connected');
+    return this.#client;
+  }
+
+  // ── inbound ─────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Take a live timeline event in. Decryption finishes in any order, so each room has a queue
+   * and events leave it in timeline order: one still being decrypted holds back those after it.
+   */
+  #enqueue(event: MatrixEvent, room: Room): void {
+    const id = event.getId();
+    const sender = event.getSender();
+    if (!id || !sender || id.startsWith('~') || event.isState()) return;
+    if (sender === this.#options.userId) return;
+    if (event.getTs() < this.#floor(room.roomId)) return;
+    const queue = this.#inbound.get(room.roomId) ?? [];
+    queue.push(event);
+    this.#inbound.set(room.roomId, queue);
+    this.#drain(room);
+  }
+
+  #drain(room: Room): void {
+    const queue = this.#inbound.get(room.roomId);
+    while (queue?.[0] && !(queue[0].isBeingDecrypted() || queue[0].shouldAttemptDecryption())) {
+      this.#consider(queue.shift() as MatrixEvent, room);
+    }
+    if (queue?.length === 0) this.#inbound.delete(room.roomId);
+  }
+
+  #consider(event: MatrixEvent, room: Room): void {
+    const id = event.getId() ?? '';
+    const sender = event.getSender() ?? '';
+    if (event.isDecryptionFailure()) {
+      if (!this.#reportedUndecryptable.has(id)) {
+        this.#undecryptable.add(id);
+        this.#reportedUndecryptable.add(id);
+        this.#emit({
+          type: 'rejected',
+          from: sender,
+          reason: `cannot decrypt event ${id} from ${sender} in ${this.#nameOf(room.roomId)} yet (${event.decryptionFailureReason ?? 'no key'}); it is delivered if its key arrives`,
+        });
+      }
+      return;
+    }
+    this.#undecryptable.delete(id);
+    if (event.getWireType() !== 'm.room.encrypted' && this.#encrypted.has(room.roomId)) {
+      if (event.getType().startsWith(EVENT_PREFIX) || event.getType() === 'm.room.message') {
+        this.#emit({
+          type: 'rejected',
+          from: sender,
+          reason: `dropped plaintext event ${id} from ${sender} in the encrypted room ${this.#nameOf(room.roomId)}`,
+        });
+        return;
+      }
+    }
+    const decoded = decodeEvent(event.getType(), event.getContent());
+    if (!decoded) return;
+    if (decoded.type === 'rejected') {
+      this.#emit({ type: 'rejected', from: sender, reason: decoded.reason });
+      return;
+    }
+    if (!this.#ledger?.record(id)) return;
+    const peer = this.#directPeer.get(room.roomId);
+    const target: T.Target =
+      peer !== undefined
+        ? { kind: 'direct', address: sender }
+        : { kind: 'workspace', workspace: this.#nameOf(room.roomId) };
+    const common = {
+      id,
+      from: sender,
+      target,
+      timestamp: event.getTs(),
+      delayed: event.getTs() < this.#onlineSince,
+    };
+    this.#emit(
+      decoded.type === 'text'
+        ? { ...common, type: 'text', text: decoded.text }
+        : { ...common, type: 'payload', payload: decoded.payload },
+    );
+  }
+
+  /** Events before this time in a room are history, not input. */
+  #floor(roomId: string): number {
+    return Math.max(this.#listeningSince, this.#ledger?.floor(roomId) ?? 0);
+  }
+
+  #learnRoom(room: Room): void {
+    if (room.hasEncryptionStateEvent()) this.#encrypted.add(room.roomId);
+  }
+
+  #learnDirect(content: Record<string, unknown>): void {
+    for (const [userId, rooms] of Object.entries(content)) {
+      if (!Array.isArray(rooms)) continue;
+      for (const roomId of rooms) {
+        if (typeof roomId !== 'string' || this.#workspaceOf.has(roomId)) continue;
+        this.#directPeer.set(roomId, userId);
+        const room = this.#client?.getRoom(roomId);
+        if (room?.getMyMembership() === 'join' && !this.#directRoom.has(userId)) {
+          this.#directRoom.set(userId, roomId);
+        }
+      }
+    }
+  }
+
+  #onMembership(event: MatrixEvent, member: RoomMember, previous: string | null | undefined): void {
+    const self = this.#options.userId;
+    if (member.userId === self) {
+      if (member.membership === 'invite' && event.getContent().is_direct === true) {
+        void this.#acceptDirectInvite(member.roomId, event.getSender() ?? '');
+      }
+      return;
+    }
+    const workspace = this.#workspaceOf.get(member.roomId);
+    if (!workspace || event.getTs() < this.#floor(member.roomId)) return;
+    if (member.membership === 'join' && previous !== 'join') {
+      this.#emit({ type: 'presence', from: member.userId, workspace, availability: 'available' });
+    } else if (member.membership !== 'join' && previous === 'join') {
+      this.#emit({ type: 'presence', from: member.userId, workspace, availability: 'offline' });
+    }
+  }
+
+  async #acceptDirectInvite(roomId: string, inviter: string): Promise<void> {
+    const client = this.#client;
+    if (!client || !inviter) return;
+    try {
+      this.#directPeer.set(roomId, inviter);
+      this.#ledger?.setFloor(roomId, 0);
+      await client.joinRoom(roomId);
+      this.#directRoom.set(inviter, roomId);
+      await this.#markDirect(inviter, roomId);
+    } catch (error) {
+      this.#log(
+        'warn',
+        `could not join the direct room ${roomId} from ${inviter}: ${messageOf(error)}`,
+      );
+    }
+  }
+
+  #onPresence(user: User): void {
+    if (user.userId === this.#options.userId) return;
+    const availability = fromPresence(user.presence);
+    const status = user.presenceStatusMsg;
+    const shared = [...this.#workspaces].filter(
+      ([, roomId]) => this.#client?.getRoom(roomId)?.getMember(user.userId)?.membership === 'join',
+    );
+    const base = {
+      type: 'presence' as const,
+      from: user.userId,
+      availability,
+      ...(status ? { status } : {}),
+    };
+    if (shared.length === 0) this.#emit(base);
+    for (const [workspace] of shared) this.#emit({ ...base, workspace });
+  }
+
+  #emit(event: T.TransportEvent): void {
+    this.#listeners.emit(event);
+  }
+
+  #log(level: 'debug' | 'info' | 'warn', message: string): void {
+    this.#options.log?.(level, message);
+  }
+
+  #nameOf(roomId: string): string {
+    return (
+      this.#workspaceOf.get(roomId) ?? this.#client?.getRoom(roomId)?.getCanonicalAlias() ?? roomId
+    );
+  }
+
+  #rememberWorkspace(name: string, roomId: string): void {
+    this.#workspaces.set(name, roomId);
+    this.#workspaceOf.set(roomId, name);
+  }
+
+  // ── targets and sending ─────────────────────────────────────────────────────────────────
+
+  resolveTarget(input: string): Promise<T.Target> {
+    const text = input.trim();
+    if (text.startsWith('@'))
+      return Promise.resolve({ kind: 'direct', address: parseUserId(text) });
+    if (text.startsWith('#') || text.startsWith('!')) {
+      return Promise.resolve({ kind: 'workspace', workspace: parseRoomReference(text) });
+    }
+    return Promise.reject(
+      new UsageError(
+        `expected a Matrix user id like @alice:example.org or a room like #team:example.org, got ${quote(input)}`,
+      ),
+    );
+  }
+
+  async send(
+    target: T.Target,
+    content: T.Outbound,
+    options?: T.WaitOptions,
+  ): Promise<T.SendReceipt> {
+    if (this.#state === 'closed') throw new NetworkError('the transport is closed');
+    assertValidOutbound(content);
+    if (target.kind === 'direct') parseUserId(target.address);
+    else parseRoomReference(target.workspace);
+    const { type, content: eventContent } = encodeOutbound(content);
+    const txnId = `mxa-${randomUUID()}`;
+    let roomId: string | undefined;
+    const what = target.kind === 'direct' ? target.address : target.workspace;
+    try {
+      return await withDeadline(`delivery to ${what}`, options, async (signal) => {
+        await this.#online(signal);
+        roomId =
+          target.kind === 'direct'
+            ? await this.#directRoomFor(target.address, signal)
+            : this.#joinedRoom(target.workspace);
+        const room = roomId;
+        return this.#inOrder(room, () => this.#sendEvent(room, type, eventContent, txnId, signal));
+      });
+    } catch (error) {
+      if (roomId) this.#cancelPending(roomId, txnId);
+      throw error;
+    }
+  }
+
+  /** Run `work` after every earlier send to the same room has finished. */
+  async #inOrder<R>(roomId: string, work: () => Promise<R>): Promise<R> {
+    const previous = this.#sendChains.get(roomId) ?? Promise.resolve();
+    const mine = previous.catch(() => undefined).then(work);
+    this.#sendChains.set(roomId, mine);
+    try {
+      return await mine;
+    } finally {
+      if (this.#sendChains.get(roomId) === mine) this.#sendChains.delete(roomId);
+    }
+  }
+
+  async #sendEvent(
+    roomId: string,
+    type: string,
+    content: T.JsonObject,
+    txnId: string,
+    signal: AbortSignal,
+  ): Promise<T.SendReceipt> {
+    for (let attempt = 0; ; attempt++) {
+      await this.#online(signal);
+      const client = this.#client_();
+      await this.#roomReady(roomId, signal);
+      try {
+        const result = await client.sendEvent(roomId, type as never, content as never, txnId);
+        return { id: result.event_id };
+      } catch (error) {
+        if (signal.aborted) throw signal.reason as Error;
+        if (error instanceof MatrixError && error.errcode === PLAINTEXT_REFUSED) {
+          throw new RefusedError(
+            error.data.error ?? 'refused to send plaintext into an encrypted room',
+          );
+        }
+        if (!isTransient(error) && !(error instanceof Error && /encrypt/i.test(error.message))) {
+          throw mapMatrixError(error, `send to ${this.#nameOf(roomId)}`);
+        }
+        this.#log('debug', `send to ${roomId} failed (${messageOf(error)}); retrying`);
+        this.#cancelPending(roomId, txnId);
+        await sleep(
+          Math.min(this.#options.backoff?.maxMs ?? 10_000, 250 * 2 ** Math.min(attempt, 8)),
+          signal,
+        );
+      }
+    }
+  }
+
+  #cancelPending(roomId: string, txnId: string): void {
+    const client = this.#client;
+    const pending = client
+      ?.getRoom(roomId)
+      ?.getPendingEvents()
+      .find((e) => e.getTxnId() === txnId);
+    if (!client || !pending) return;
+    try {
+      client.cancelPendingEvent(pending);
+    } catch {
+      // Already on the wire: the server de-duplicates by transaction id if it is sent again.
+    }
+  }
+
+  /** Wait until the room is synced as joined and, if it is encrypted, its crypto knows it. */
+  async #roomReady(roomId: string, signal: AbortSignal): Promise<Room> {
+    const client = this.#client_();
+    for (;;) {
+      const room = client.getRoom(roomId);
+      if (room?.getMyMembership() === 'join') {
+        if (room.hasEncryptionStateEvent()) this.#encrypted.add(roomId);
+        const crypto = client.getCrypto();
+        if (!this.#encrypted.has(roomId)) return room;
+        if (crypto && (await crypto.isEncryptionEnabledInRoom(roomId))) return room;
+      }
+      if (signal.aborted) throw signal.reason as Error;
+      await sleep(50, signal);
+    }
+  }
+
+  #joinedRoom(workspace: string): string {
+    const roomId = this.#workspaces.get(workspace);
+    if (!roomId) throw new UsageError(`not in workspace ${workspace}: join it first`);
+    return roomId;
+  }
+
+  async #directRoomFor(userId: string, signal: AbortSignal): Promise<string> {
+    const known = this.#directRoom.get(userId);
+    if (known && this.#client?.getRoom(known)?.getMyMembership() === 'join') return known;
+    const inFlight = this.#creatingDirect.get(userId);
+    if (inFlight) return inFlight;
+    const creating = this.#createDirect(userId, signal).finally(() =>
+      this.#creatingDirect.delete(userId),
+    );
+    this.#creatingDirect.set(userId, creating);
+    return creating;
+  }
+
+  async #createDirect(userId: string, signal: AbortSignal): Promise<string> {
+    const client = this.#client_();
+    if (userId === this.#options.userId)
+      throw new UsageError('cannot send a direct message to yourself');
+    const encrypted = this.#options.encryption !== false;
+    let roomId: string;
+    try {
+      ({ room_id: roomId } = await client.createRoom({
+        is_direct: true,
+        invite: [userId],
+        preset: 'trusted_private_chat' as never,
+        ...(encrypted ? { initial_state: [ENCRYPTION_STATE] } : {}),
+      }));
+    } catch (error) {
+      throw mapMatrixError(error, `open a direct room with ${userId}`);
+    }
+    if (encrypted) this.#encrypted.add(roomId);
+    this.#ledger?.setFloor(roomId, 0);
+    this.#directPeer.set(roomId, userId);
+    this.#directRoom.set(userId, roomId);
+    await this.#markDirect(userId, roomId);
+    await this.#roomReady(roomId, signal);
+    return roomId;
+  }
+
+  /** Record a direct room in m.direct account data, as other clients expect. */
+  async #markDirect(userId: string, roomId: string): Promise<void> {
+    const client = this.#client_();
+    const current: Record<string, unknown> =
+      client.getAccountData('m.direct' as never)?.getContent() ?? {};
+    const rooms = Array.isArray(current[userId]) ? (current[userId] as unknown[]) : [];
+    if (rooms.includes(roomId)) return;
+    await client.setAccountData(
+      'm.direct' as never,
+      { ...current, [userId]: [...rooms, roomId] } as never,
+    );
+  }
+
+  // ── workspaces ──────────────────────────────────────────────────────────────────────────
+
+  async joinWorkspace(workspace: string, options?: T.WaitOptions): Promise<T.WorkspaceInfo> {
+    parseRoomReference(workspace);
+    return withDeadline(`joining ${workspace}`, options, async (signal) => {
+      await this.#online(signal);
+      const client = this.#client_();
+      let created = false;
+      let roomId: string;
+      try {
+        roomId = (await client.joinRoom(workspace)).roomId;
+      } catch (error) {
+        if (
+          !(error instanceof MatrixError) ||
+          error.errcode !== 'M_NOT_FOUND' ||
+          !workspace.startsWith('#')
+        ) {
+          throw mapMatrixError(error, `join ${workspace}`);
+        }
+        roomId = await this.#createWorkspace(workspace);
+        created = true;
+      }
+      this.#rememberWorkspace(workspace, roomId);
+      this.#ledger?.addWorkspace(workspace, roomId);
+      const room = await this.#roomReady(roomId, signal);
+      const joinedAt = room.getMember(this.#options.userId)?.events.member?.getTs() ?? Date.now();
+      this.#ledger?.setFloor(roomId, joinedAt);
+      return {
+        workspace,
+        self: this.#options.userId,
+        created,
+        members: this.members(workspace),
+      };
+    });
+  }
+
+  async #createWorkspace(alias: string): Promise<string> {
+    const client = this.#client_();
+    const own = serverOf(this.#options.userId);
+    if (serverOf(alias) !== own) {
+      throw new UsageError(
+        `workspace ${alias} does not exist, and only aliases on ${own} can be created here`,
+      );
+    }
+    const encrypted = this.#options.encryption !== false;
+    try {
+      const { room_id: roomId } = await client.createRoom({
+        room_alias_name: localpartOf(alias),
+        preset: 'public_chat' as never,
+        visibility: 'private' as never,
+        name: localpartOf(alias),
+        power_level_content_override: WORKSPACE_POWER_LEVELS,
+        ...(encrypted ? { initial_state: [ENCRYPTION_STATE] } : {}),
+      });
+      if (encrypted) this.#encrypted.add(roomId);
+      return roomId;
+    } catch (error) {
+      // Someone created it a moment ago: join theirs.
+      if (error instanceof MatrixError && error.errcode === 'M_ROOM_IN_USE') {
+        return (await client.joinRoom(alias)).roomId;
+      }
+      throw mapMatrixError(error, `create ${alias}`);
+    }
+  }
+
+  async leaveWorkspace(workspace: string, options?: T.WaitOptions): Promise<void> {
+    const roomId = this.#joinedRoom(workspace);
+    await withDeadline(`leaving ${workspace}`, options, async (signal) => {
+      await this.#online(signal);
+      try {
+        await this.#client_().leave(roomId);
+      } catch (error) {
+        throw mapMatrixError(error, `leave ${workspace}`);
+      }
+    });
+    this.#workspaces.delete(workspace);
+    this.#workspaceOf.delete(roomId);
+    this.#ledger?.removeWorkspace(workspace);
+  }
+
+  joinedWorkspaces(): readonly string[] {
+    return [...this.#workspaces.keys()];
+  }
+
+  members(workspace: string): readonly T.Member[] {
+    const roomId = this.#workspaces.get(workspace);
+    const room = roomId ? this.#client?.getRoom(roomId) : undefined;
+    if (!room) return [];
+    return room.getJoinedMembers().map((m) => {
+      const user = this.#client?.getUser(m.userId);
+      const availability =
+        m.userId === this.#options.userId
+          ? 'available'
+          : user?.presence
+            ? fromPresence(user.presence)
+            : 'available';
+      const status = user?.presenceStatusMsg;
+      return { address: m.userId, account: m.userId, availability, ...(status ? { status } : {}) };
+    });
+  }
+
+  async setPresence(
+    availability: T.Availability,
+    status?: string,
+    options?: T.WaitOptions,
+  ): Promise<void> {
+    await withDeadline('setting presence', options, async (signal) => {
+      await this.#online(signal);
+      try {
+        await this.#client_().setPresence({
+          presence: TO_PRESENCE[availability],
+          status_msg: status ?? (availability === 'busy' ? 'busy' : ''),
+        });
+      } catch (error) {
+        throw mapMatrixError(error, 'set presence');
+      }
+    });
+  }
+
+  // ── blobs and state ─────────────────────────────────────────────────────────────────────
+
+  async putBlob(data: Uint8Array, meta?: T.BlobMeta, options?: T.WaitOptions): Promise<T.BlobRef> {
+    this.#client_();
+    return withDeadline('storing a blob', options, (signal) =>
+      uploadBlob(this.#options, data, meta, signal),
+    );
+  }
+
+  async getBlob(ref: T.BlobRef, options?: T.WaitOptions): Promise<Uint8Array> {
+    this.#client_();
+    return withDeadline(`fetching ${ref.uri}`, options, (signal) =>
+      downloadBlob(this.#options, ref, signal),
+    );
+  }
+
+  async putState(
+    workspace: string,
+    type: string,
+    key: string,
+    content: T.JsonObject,
+    options?: T.WaitOptions,
+  ): Promise<void> {
+    assertStateType(type);
+    const roomId = this.#joinedRoom(workspace);
+    await withDeadline(`writing ${type} state in ${workspace}`, options, async (signal) => {
+      for (let attempt = 0; ; attempt++) {
+        await this.#online(signal);
+        try {
+          await this.#client_().sendStateEvent(
+            roomId,
+            `${EVENT_PREFIX}${type}` as never,
+            content as never,
+            key,
+          );
+          return;
+        } catch (error) {
+          if (!isTransient(error)) throw mapMatrixError(error, `write state in ${workspace}`);
+          await sleep(retryDelay(error, attempt), signal);
+        }
+      }
+    });
+  }
+
+  async getState(
+    workspace: string,
+    type: string,
+    key: string,
+    options?: T.WaitOptions,
+  ): Promise<T.JsonObject | undefined> {
+    assertStateType(type);
+    const roomId = this.#joinedRoom(workspace);
+    return withDeadline(`reading ${type} state in ${workspace}`, options, async () => {
+      try {
+        const content = (await this.#client_().getStateEvent(
+          roomId,
+          `${EVENT_PREFIX}${type}`,
+          key,
+        )) as T.JsonObject;
+        return Object.keys(content).length === 0 ? undefined : content;
+      } catch (error) {
+        if (error instanceof MatrixError && error.errcode === 'M_NOT_FOUND') return undefined;
+        throw mapMatrixError(error, `read state in ${workspace}`);
+      }
+    });
+  }
+
+  async listState(
+    workspace: string,
+    type: string,
+    options?: T.WaitOptions,
+  ): Promise<readonly T.StateEntry[]> {
+    assertStateType(type);
+    const roomId = this.#joinedRoom(workspace);
+    return withDeadline(`reading ${type} state in ${workspace}`, options, async () => {
+      let events: Record<string, unknown>[];
+      try {
+        events = (await this.#client_().roomState(roomId)) as unknown as Record<string, unknown>[];
+      } catch (error) {
+        throw mapMatrixError(error, `read state in ${workspace}`);
+      }
+      const wanted = `${EVENT_PREFIX}${type}`;
+      return events.flatMap((e): T.StateEntry[] => {
+        const content = e.content as T.JsonObject | undefined;
+        if (e.type !== wanted || typeof e.state_key !== 'string' || !content) return [];
+        if (Object.keys(content).length === 0) return [];
+        return [
+          {
+            type,
+            key: e.state_key,
+            content,
+            ...(typeof e.sender === 'string' ? { sender: e.sender } : {}),
+          },
+        ];
+      });
+    });
+  }
+}
+
+function assertStateType(type: string): void {
+  if (!T.STATE_TYPE.test(type)) {
+    throw new UsageError(`expected a state type like "agent.card", got ${quote(type)}`);
+  }
+}
+
+function retryDelay(error: unknown, attempt: number): number {
+  if (error instanceof MatrixError && error.isRateLimitError()) {
+    try {
+      return error.getRetryAfterMs() ?? 1000;
+    } catch {
+      return 1000;
+    }
+  }
+  return Math.min(10_000, 250 * 2 ** Math.min(attempt, 8));
+}
+
+function isAuthFailure(error: Error): boolean {
+  return (
+    error instanceof MatrixError &&
+    (error.httpStatus === 401 || error.errcode === 'M_UNKNOWN_TOKEN')
+  );
+}
+
+function authError(error: Error): AuthError {
+  return new AuthError(`the homeserver refused the access token: ${error.message}`, {
+    cause: error,
+  });
+}
+
+/** Turn an SDK or HTTP failure into our error kinds, saying what we were doing. */
+export function mapMatrixError(error: unknown, what: string): Error {
+  if (error instanceof InterruptedError || error instanceof NetworkError) return error;
+  if (error instanceof MatrixError) {
+    const detail = `${error.errcode ?? String(error.httpStatus)}: ${error.data.error ?? error.message}`;
+    if (error.httpStatus === 401 || error.errcode === 'M_UNKNOWN_TOKEN') {
+      return new AuthError(`could not ${what}: ${detail}`, { cause: error });
+    }
+    if (
+      error.errcode === 'M_FORBIDDEN' ||
+      error.errcode === 'M_NOT_FOUND' ||
+      error.httpStatus === 403
+    ) {
+      return new RefusedError(`could not ${what}: ${detail}`, { cause: error });
+    }
+    if (isTransient(error))
+      return new NetworkError(`could not ${what}: ${detail}`, { cause: error });
+    return new RefusedError(`could not ${what}: ${detail}`, { cause: error });
+  }
+  if (isTransient(error))
+    return new NetworkError(`could not ${what}: ${messageOf(error)}`, { cause: error });
+  return new NetworkError(`could not ${what}: ${messageOf(error)}`, { cause: error });
+}
