@@ -13,6 +13,7 @@ export const CLI_DOC = fileURLToPath(new URL('../docs/cli.md', import.meta.url))
 /** Every command and subcommand, in the order the reference shows them. */
 export const COMMANDS: readonly string[] = [
   'login',
+  'login matrix',
   'login xmpp',
   'whoami',
   'profiles',
@@ -20,6 +21,10 @@ export const COMMANDS: readonly string[] = [
   'logout',
   'send',
   'listen',
+  'daemon',
+  'daemon run',
+  'daemon status',
+  'daemon stop',
   'dev',
   'dev homeserver',
 ];

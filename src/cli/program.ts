@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { MxAgentError, messageOf } from '../errors.ts';
 import { devCommand } from './commands/dev.ts';
+import { daemonCommand } from './commands/daemon.ts';
 import { listenCommand } from './commands/listen.ts';
 import { loginCommand } from './commands/login.ts';
 import { logoutCommand } from './commands/logout.ts';
@@ -30,6 +31,7 @@ Examples:
   $ mx-agent profiles
   $ mx-agent send bob@example.org "build is green"
   $ mx-agent --json listen --workspace team@conference.example.org
+  $ mx-agent daemon status
   $ mx-agent logout alice@example.org
 `;
 
@@ -68,6 +70,7 @@ function buildProgram(version: string, context: ContextSource): Command {
     logoutCommand,
     sendCommand,
     listenCommand,
+    daemonCommand,
     devCommand,
   ])
     program.addCommand(command(context));

@@ -74,3 +74,23 @@ export async function readStdinText(what: string, stdin: NodeJS.ReadableStream):
 export async function readSecretFromStdin(what: string, stdio: Stdio): Promise<string> {
   return readStdinText(what, stdio.stdin);
 }
+
+/**
+ * Ask a yes/no question on the terminal; false unless the answer starts with y. Without a TTY
+ * it throws UsageError naming the flag that answers yes in advance.
+ */
+export async function confirm(question: string, yesFlag: string, stdio: Stdio): Promise<boolean> {
+  if (stdio.stdin.isTTY !== true) {
+    throw new UsageError(`${question} — no terminal to ask on; pass ${yesFlag} to confirm`);
+  }
+  stdio.stderr.write(`${question} [y/N] `);
+  const rl = createInterface({ input: stdio.stdin, terminal: false });
+  const answer = await new Promise<string>((resolve) => {
+    rl.once('line', resolve);
+    rl.once('close', () => {
+      resolve('');
+    });
+  });
+  rl.close();
+  return /^y(es)?$/i.test(answer.trim());
+}

@@ -29,14 +29,26 @@ export interface XmppComponentAccount {
 /** Either kind of XMPP account. */
 export type XmppAccount = XmppClientAccount | XmppComponentAccount;
 
+/** A Matrix account as stored: one logged-in device (its access token is the secret). */
+export interface MatrixAccount {
+  readonly mode: 'matrix';
+  /** Client-Server API base URL, e.g. https://matrix.example.org. */
+  readonly homeserver: string;
+  /** Fully qualified user id, e.g. @alice:example.org. */
+  readonly userId: string;
+  /** The device the login created; its keys live in the profile's crypto store. */
+  readonly deviceId: string;
+}
+
 /** One stored account. */
-export interface Profile {
+export type Profile = {
   readonly name: string;
-  readonly network: 'xmpp';
-  readonly account: XmppAccount;
   /** ISO 8601 time of the login that stored it. */
   readonly createdAt: string;
-}
+} & (
+  | { readonly network: 'xmpp'; readonly account: XmppAccount }
+  | { readonly network: 'matrix'; readonly account: MatrixAccount }
+);
 
 const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9@._-]{0,127}$/;
 
@@ -50,7 +62,9 @@ export function parseProfileName(input: string): string {
   return input;
 }
 
-/** The address a profile acts as: the bare JID, or the component domain. */
+/** The address a profile acts as: the Matrix user id, the bare JID, or the component domain. */
 export function accountId(profile: Profile): string {
-  return profile.account.mode === 'client' ? profile.account.jid : profile.account.domain;
+  const { account } = profile;
+  if (account.mode === 'matrix') return account.userId;
+  return account.mode === 'client' ? account.jid : account.domain;
 }

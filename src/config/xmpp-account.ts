@@ -79,6 +79,9 @@ export function accountHost(account: XmppAccount): string {
 /** Transport options for a stored profile and its secret (the CA file is read here). */
 export function toTransportOptions(profile: Profile, secret: string): XmppTransportOptions {
   const { account } = profile;
+  if (account.mode === 'matrix') {
+    throw new UsageError(`profile "${profile.name}" is a Matrix account, not an XMPP one`);
+  }
   if (account.mode === 'component') {
     const { domain, host, port } = account;
     return { mode: 'component', domain, host, port, secret };

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ProsodyServer } from '../../dev/xmpp/prosody.ts';
-import { runCli, startCli, tempHome, waitForStderr } from '../support/cli.ts';
+import { runCli, startCli, stopHosts, tempHome, waitForStderr } from '../support/cli.ts';
 import { prosodyForTests, uniqueUser } from '../support/prosody.ts';
 
 const server = await prosodyForTests();
@@ -52,6 +52,7 @@ describe(
       bob = await account(server);
     });
     after(async () => {
+      if (env) await stopHosts(env);
       await server?.stop();
     });
 

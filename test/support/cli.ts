@@ -18,7 +18,13 @@ export interface CliResult {
   readonly ms: number;
 }
 
-/** A throwaway home: HOME, XDG dirs and MX_AGENT_CONFIG_DIR inside one temp dir. */
+/** How long a session host started by a test outlives its last command. */
+export const TEST_HOST_IDLE_MS = 3000;
+
+/**
+ * A throwaway home: HOME, XDG dirs and MX_AGENT_CONFIG_DIR inside one temp dir, and session
+ * hosts that exit soon after the test's last command (tests also stop them: `stopHosts`).
+ */
 export function tempHome(): NodeJS.ProcessEnv {
   const home = mkdtempSync(join(tmpdir(), 'mx-agent-home-'));
   return {
@@ -28,7 +34,14 @@ export function tempHome(): NodeJS.ProcessEnv {
     XDG_DATA_HOME: join(home, '.local', 'share'),
     MX_AGENT_CONFIG_DIR: join(home, '.config', 'mx-agent'),
     NO_COLOR: '1',
+    MX_AGENT_HOST_IDLE_MS: String(TEST_HOST_IDLE_MS),
   };
+}
+
+/** Stop every session host of a test home (`mx-agent daemon stop --all`). */
+export async function stopHosts(env: NodeJS.ProcessEnv): Promise<void> {
+  const r = await runCli(['daemon', 'stop', '--all'], env);
+  if (r.code !== 0) throw new Error(`daemon stop --all exited ${String(r.code)}: ${r.stderr}`);
 }
 
 /** Start the CLI; the caller reads or kills it. */

@@ -1,5 +1,5 @@
 import type { OptionValues } from 'commander';
-import { NetworkError, UsageError, quote } from '../../errors.ts';
+import { MxAgentError, NetworkError, UsageError, quote } from '../../errors.ts';
 import type { Transport, TransportEvent } from '../../transport/transport.ts';
 import { withProfileTransport } from '../connect.ts';
 import type { CliContext } from '../context.ts';
@@ -55,7 +55,9 @@ export async function listen(values: OptionValues, context: CliContext): Promise
 
 /**
  * Subscribe, join the workspaces, call `ready`, then pass every event to `onEvent` until the
- * count, the timeout or the signal ends it. Events arriving while joining are not lost.
+ * count, the timeout or the signal ends it. Events arriving while joining are not lost. A
+ * connection that ends for good (credentials refused on reconnect, the session host stopped)
+ * ends listening with its error.
  */
 export async function receive(
   transport: Transport,
@@ -64,9 +66,17 @@ export async function receive(
   ready: (where: string) => void,
 ): Promise<ListenOutcome> {
   let received = 0;
-  const { promise: ended, resolve: end } = Promise.withResolvers<ListenOutcome['reason']>();
+  const {
+    promise: ended,
+    resolve: end,
+    reject: fail,
+  } = Promise.withResolvers<ListenOutcome['reason']>();
+  // It can fail while the workspaces are still being joined, before anyone awaits it.
+  ended.catch(() => undefined);
   const unsubscribe = transport.subscribe((event) => {
     onEvent(event);
+    if (event.type === 'connection' && (event.state === 'offline' || event.state === 'closed'))
+      fail(connectionEnded(event.state, event.error));
     if (event.type !== 'text' && event.type !== 'payload') return;
     received += 1;
     if (limits.count !== undefined && received >= limits.count) end('count');
@@ -96,6 +106,14 @@ export async function receive(
     limits.signal.removeEventListener('abort', onAbort);
     unsubscribe();
   }
+}
+
+function connectionEnded(state: string, error: Error | undefined): MxAgentError {
+  if (error instanceof MxAgentError) return error;
+  return new NetworkError(
+    `the connection ${state === 'closed' ? 'was closed' : 'ended'}${error ? `: ${error.message}` : ''}`,
+    { cause: error },
+  );
 }
 
 function optionalNumber(

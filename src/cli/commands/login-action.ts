@@ -1,5 +1,8 @@
 import type { OptionValues } from 'commander';
 import type { Profile } from '../../config/profile.ts';
+import { resolvePaths } from '../../config/paths.ts';
+import { STOP_TIMEOUT_MS, stopHost } from '../../session/control.ts';
+import { sessionFiles } from '../../session/files.ts';
 import { openProfileStore, openTransport } from '../connect.ts';
 import type { CliContext } from '../context.ts';
 import { promptSecret, readSecretFromStdin } from '../prompt.ts';
@@ -32,6 +35,9 @@ export async function loginXmpp(values: OptionValues, context: CliContext): Prom
   await transport.close();
   const store = openProfileStore();
   const replaced = store.list().find((p) => p.name === profile.name);
+  // A running host of the replaced profile holds the old credentials: stop it.
+  if (replaced)
+    await stopHost(sessionFiles(profile.name, resolvePaths()), { timeoutMs: STOP_TIMEOUT_MS });
   const { isDefault } = store.save(profile, secret, { makeDefault: request.makeDefault });
   output.result(
     {

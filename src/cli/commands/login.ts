@@ -5,7 +5,40 @@ import type { ContextSource } from '../context.ts';
 export function loginCommand(context: ContextSource): Command {
   const login = new Command('login')
     .description('store an account in a profile, after checking that it works')
-    .addHelpText('after', '\nExample:\n  $ mx-agent login xmpp --jid alice@example.org');
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ mx-agent login matrix --homeserver https://matrix.example.org --user @alice:example.org\n  $ mx-agent login xmpp --jid alice@example.org',
+    );
+  login
+    .command('matrix')
+    .description('log a new device in to a Matrix account (end-to-end encrypted)')
+    .option('--homeserver <url>', 'Client-Server API base URL, e.g. https://matrix.example.org')
+    .option('--user <id>', 'Matrix user id, e.g. @alice:example.org')
+    .option('--password-stdin', 'read the password from stdin instead of prompting')
+    .option('--token-stdin', 'use an existing device access token, read from stdin')
+    .option('--make-default', 'make this the default profile')
+    .addHelpText(
+      'after',
+      `
+The password is never taken from the command line: it is prompted for without
+echo, or read from stdin with --password-stdin. It is used once to create a
+device and is not stored; the profile keeps that device's access token (0600).
+The device's keys live in a private crypto store under the data directory and
+stay the same across restarts. If the first sync fails, the new device is
+logged out again and nothing is stored. The profile is named like
+alice@example.org unless the global --profile is given.
+
+Plain http is allowed only for a homeserver on this machine (the dev homeserver).
+
+Examples:
+  $ mx-agent login matrix --homeserver https://matrix.example.org --user @alice:example.org
+  $ mx-agent --profile dev login matrix --homeserver http://127.0.0.1:8008 \\
+      --user @alice:localhost --password-stdin < password.txt`,
+    )
+    .action(async (values: Record<string, unknown>) => {
+      const { loginMatrix } = await import('./login-matrix-action.ts');
+      await loginMatrix(values, context());
+    });
   login
     .command('xmpp')
     .description('log in to an XMPP account, or connect an XEP-0114 component')

@@ -6,7 +6,7 @@ import type { CliContext } from '../context.ts';
 export interface ProfileRow {
   readonly name: string;
   readonly network: string;
-  readonly mode: 'client' | 'component';
+  readonly mode: 'client' | 'component' | 'matrix';
   readonly account: string;
   readonly default: boolean;
 }

@@ -1,6 +1,6 @@
 import { accountId, type Profile } from '../../config/profile.ts';
 import { accountHost } from '../../config/xmpp-account.ts';
-import { openProfileStore, openTransport } from '../connect.ts';
+import { openProfileStore, withProfileTransport } from '../connect.ts';
 import type { CliContext } from '../context.ts';
 
 /** What `whoami` reports (the --json form). */
@@ -19,12 +19,10 @@ export interface WhoamiReport {
 export async function whoami(check: boolean, context: CliContext): Promise<void> {
   const store = openProfileStore();
   const profile = store.get(context.profile);
-  let address: string | undefined;
-  if (check) {
-    const transport = await openTransport(profile, store.readSecret(profile.name), context);
-    address = transport.address;
-    await transport.close();
-  }
+  // --check goes through the session host like any command: one connection per profile.
+  const address = check
+    ? await withProfileTransport(context, (transport) => Promise.resolve(transport.address))
+    : undefined;
   const report = describeProfile(profile, store.defaultName() === profile.name, address);
   context.output.result(report, (r) =>
     [
@@ -44,11 +42,16 @@ export function describeProfile(
   address?: string,
 ): WhoamiReport {
   const { account } = profile;
-  const port = account.port === undefined ? '' : `:${String(account.port)}`;
-  const server =
-    account.mode === 'component'
-      ? `${account.host}${port} (XEP-0114, no TLS)`
-      : `${accountHost(account)}${port} (tls ${account.tls}${account.tlsInsecure === true ? ', certificate not checked' : ''})`;
+  let server: string;
+  if (account.mode === 'matrix') {
+    server = `${account.homeserver} (device ${account.deviceId}, end-to-end encrypted)`;
+  } else {
+    const port = account.port === undefined ? '' : `:${String(account.port)}`;
+    server =
+      account.mode === 'component'
+        ? `${account.host}${port} (XEP-0114, no TLS)`
+        : `${accountHost(account)}${port} (tls ${account.tls}${account.tlsInsecure === true ? ', certificate not checked' : ''})`;
+  }
   return {
     profile: profile.name,
     default: isDefault,

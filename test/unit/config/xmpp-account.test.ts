@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, UsageError } from '../../../src/errors.ts';
-import type { Profile } from '../../../src/config/profile.ts';
+import type { Profile, XmppClientAccount } from '../../../src/config/profile.ts';
 import {
   accountHost,
   isLoopbackHost,
@@ -109,7 +109,9 @@ test('loopback hosts are localhost, 127.0.0.0/8 and ::1', () => {
     assert.ok(!isLoopbackHost(host), host);
 });
 
-const client = (account: Partial<Extract<Profile['account'], { mode: 'client' }>>): Profile => ({
+const client = (
+  account: Partial<XmppClientAccount>,
+): Extract<Profile, { network: 'xmpp' }> => ({
   name: 'p',
   network: 'xmpp',
   account: { mode: 'client', jid: 'alice@example.org', tls: 'starttls', ...account },
@@ -135,7 +137,7 @@ test('toTransportOptions passes the account and secret, and reads the CA file', 
     (e: unknown) =>
       e instanceof ConfigError && /cannot read the CA file \/nonexistent/.test(e.message),
   );
-  const component: Profile = {
+  const component: Extract<Profile, { network: 'xmpp' }> = {
     name: 'c',
     network: 'xmpp',
     account: { mode: 'component', domain: 'agent.example.org', host: '127.0.0.1', port: 5347 },

@@ -1,0 +1,83 @@
+/**
+ * Matrix accounts as users type them, and where a Matrix profile keeps its device's store.
+ */
+import { readdirSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { UsageError, quote } from '../errors.ts';
+import type { MatrixAccount, Profile } from './profile.ts';
+import { isLoopbackHost } from './xmpp-account.ts';
+
+// Identifier grammar (spec appendix): @localpart:server_name, at most 255 bytes.
+const USER_ID = /^@[\x21-\x39\x3b-\x7e]+:(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::[0-9]{1,5})?$/;
+
+/** Check a Matrix user id, or throw UsageError naming the form. */
+export function parseMatrixUserId(input: string): string {
+  if (!USER_ID.test(input) || Buffer.byteLength(input) > 255) {
+    throw new UsageError(`expected a Matrix user id like @alice:example.org, got ${quote(input)}`);
+  }
+  return input;
+}
+
+/**
+ * Check a homeserver base URL: https, or plain http for a server on this machine (the dev
+ * homeserver). Returned without a trailing slash.
+ */
+export function parseHomeserverUrl(input: string): string {
+  let url: URL;
+  try {
+    url = new URL(input);
+  } catch {
+    throw new UsageError(
+      `expected a homeserver URL like https://matrix.example.org, got ${quote(input)}`,
+    );
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new UsageError(
+      `expected a homeserver URL like https://matrix.example.org, got ${quote(input)}`,
+    );
+  }
+  if (url.username || url.password || url.search || url.hash) {
+    throw new UsageError(
+      `expected a homeserver URL without credentials, query or fragment, got ${quote(input)}`,
+    );
+  }
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (url.protocol === 'http:' && !isLoopbackHost(host)) {
+    throw new UsageError(
+      `refusing plain http to ${url.host}: the access token would cross the network in the clear; use https (http is allowed only for localhost)`,
+    );
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
+/** The private store directory of a Matrix profile's device (crypto, sync, ledger, lock). */
+export function matrixStoreDir(dataDir: string, profileName: string, deviceId: string): string {
+  const safeDevice = deviceId.replace(/[^A-Za-z0-9_-]/g, '_');
+  return join(dataDir, 'matrix', `${profileName}.${safeDevice}`);
+}
+
+/** The Matrix account of a profile, or throw if it is another network's. */
+export function matrixAccountOf(profile: Profile): MatrixAccount {
+  if (profile.network !== 'matrix') {
+    throw new UsageError(`profile "${profile.name}" is an XMPP account, not a Matrix one`);
+  }
+  return profile.account;
+}
+
+/**
+ * Delete a device's store: its directory and the IndexedDB files beside it (crypto keys, Megolm
+ * sessions, sync state). Messages only this device could decrypt become unreadable here.
+ */
+export function wipeMatrixStore(storeDir: string): void {
+  rmSync(storeDir, { recursive: true, force: true });
+  const prefix = `${basename(storeDir)}-`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(storeDir));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (name.startsWith(prefix)) rmSync(join(dirname(storeDir), name), { force: true });
+  }
+}

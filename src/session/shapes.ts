@@ -1,0 +1,143 @@
+/**
+ * Type guards for the transport's data as it crosses the session link. Everything read from
+ * the socket comes from JSON.parse, so an object here is already a JSON object; these guards
+ * check the shape the interface promises (src/transport/transport.ts).
+ */
+import type {
+  Availability,
+  BlobMeta,
+  BlobRef,
+  ConnectionState,
+  JsonObject,
+  Member,
+  Outbound,
+  Payload,
+  StateEntry,
+  Target,
+  WorkspaceInfo,
+} from '../transport/transport.ts';
+
+/** A plain (JSON) object. */
+export function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const isString = (value: unknown): value is string => typeof value === 'string';
+const isOptional = (value: unknown, guard: (v: unknown) => boolean): boolean =>
+  value === undefined || guard(value);
+
+const AVAILABILITY: readonly string[] = ['available', 'away', 'busy', 'offline'];
+const CONNECTION_STATES: readonly string[] = [
+  'offline',
+  'connecting',
+  'online',
+  'reconnecting',
+  'closed',
+];
+
+/** One of the four availabilities. */
+export function isAvailability(value: unknown): value is Availability {
+  return isString(value) && AVAILABILITY.includes(value);
+}
+
+/** One of the five connection states. */
+export function isConnectionState(value: unknown): value is ConnectionState {
+  return isString(value) && CONNECTION_STATES.includes(value);
+}
+
+/** `{kind: 'direct', address}` or `{kind: 'workspace', workspace}`. */
+export function isTarget(value: unknown): value is Target {
+  if (!isObject(value)) return false;
+  return value.kind === 'direct'
+    ? isString(value.address)
+    : value.kind === 'workspace' && isString(value.workspace);
+}
+
+/** A payload's outer shape; its kind and size are the transport's to judge. */
+export function isPayload(value: unknown): value is Payload {
+  return (
+    isObject(value) &&
+    isString(value.kind) &&
+    typeof value.version === 'number' &&
+    isObject(value.body)
+  );
+}
+
+/** Text or a payload to send. */
+export function isOutbound(value: unknown): value is Outbound {
+  if (!isObject(value)) return false;
+  return value.type === 'text'
+    ? isString(value.text)
+    : value.type === 'payload' && isPayload(value.payload);
+}
+
+/** Upload metadata. */
+export function isBlobMeta(value: unknown): value is BlobMeta {
+  return (
+    isObject(value) && isOptional(value.contentType, isString) && isOptional(value.name, isString)
+  );
+}
+
+/** A reference to stored bytes. */
+export function isBlobRef(value: unknown): value is BlobRef {
+  return (
+    isObject(value) &&
+    isString(value.uri) &&
+    typeof value.size === 'number' &&
+    isString(value.sha256) &&
+    isBlobMeta(value) &&
+    isOptional(value.extra, isObject)
+  );
+}
+
+/** A workspace member. */
+export function isMember(value: unknown): value is Member {
+  return (
+    isObject(value) &&
+    isString(value.address) &&
+    isAvailability(value.availability) &&
+    isOptional(value.account, isString) &&
+    isOptional(value.status, isString)
+  );
+}
+
+/** A list of members. */
+export function isMemberList(value: unknown): value is Member[] {
+  return Array.isArray(value) && value.every(isMember);
+}
+
+/** What a join returns. */
+export function isWorkspaceInfo(value: unknown): value is WorkspaceInfo {
+  return (
+    isObject(value) &&
+    isString(value.workspace) &&
+    isString(value.self) &&
+    typeof value.created === 'boolean' &&
+    isMemberList(value.members)
+  );
+}
+
+/** One durable state document. */
+export function isStateEntry(value: unknown): value is StateEntry {
+  return (
+    isObject(value) &&
+    isString(value.type) &&
+    isString(value.key) &&
+    isObject(value.content) &&
+    isOptional(value.sender, isString)
+  );
+}
+
+/** How a value looks in an error message: its JSON type, and the value itself when short. */
+export function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const type = Array.isArray(value)
+    ? 'an array'
+    : value === null
+      ? 'null'
+      : typeof value === 'object'
+        ? 'an object'
+        : `a ${typeof value}`;
+  const text = JSON.stringify(value);
+  return text.length <= 60 ? `${type} ${text}` : type;
+}

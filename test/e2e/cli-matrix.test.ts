@@ -1,0 +1,214 @@
+/**
+ * The built CLI on Matrix against the dev homeserver: login (ok, wrong password, unreachable),
+ * whoami, and an end-to-end encrypted exchange between two profiles with send and listen — both
+ * running through the profiles' session hosts, concurrently on one profile.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { MatrixTestbed, type MatrixAccount } from '../support/matrix-peers.ts';
+import { runCli, startCli, stopHosts, tempHome, waitForStderr } from '../support/cli.ts';
+import { call } from '../support/devserver.ts';
+
+describe('mx-agent CLI on Matrix (dev homeserver)', () => {
+  let bed: MatrixTestbed;
+  let env: NodeJS.ProcessEnv;
+  let alice: MatrixAccount;
+  let bob: MatrixAccount;
+  const login = (profile: string, account: MatrixAccount, extra: string[] = []) => [
+    '--profile',
+    profile,
+    'login',
+    'matrix',
+    '--homeserver',
+    bed.url,
+    '--user',
+    account.userId,
+    '--password-stdin',
+    ...extra,
+  ];
+
+  before(async () => {
+    bed = await MatrixTestbed.start();
+    env = tempHome();
+    alice = await bed.account('clia');
+    bob = await bed.account('clib');
+  });
+  after(async () => {
+    await stopHosts(env);
+    await bed.dispose();
+  });
+
+  it('logs a device in, keeps only its token (0600), never the password', async () => {
+    const r = await runCli(login('a', alice), env, `${alice.password}\n`);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /logged in as @clia\S+, device \S+ \(profile "a", default\)/);
+    assert.ok(!r.stdout.includes(alice.password) && !r.stderr.includes(alice.password));
+    const secretFile = join(String(env.MX_AGENT_CONFIG_DIR), 'secrets', 'a.json');
+    assert.equal(statSync(secretFile).mode & 0o777, 0o600);
+    assert.ok(!readFileSync(secretFile, 'utf8').includes(alice.password));
+    const who = await runCli(['--json', 'whoami'], env);
+    const report = JSON.parse(who.stdout) as Record<string, unknown>;
+    assert.deepEqual(
+      [report.network, report.mode, report.account],
+      ['matrix', 'matrix', alice.userId],
+    );
+    // The device exists on the server with our display name.
+    const devices = await call(
+      bed.hs,
+      'GET',
+      '/_matrix/client/v3/devices',
+      undefined,
+      alice.accessToken,
+    );
+    assert.ok(
+      (devices.body.devices as { display_name?: string }[]).some((d) =>
+        d.display_name?.startsWith('mx-agent on '),
+      ),
+    );
+  });
+
+  it('a wrong password exits 4, an unreachable homeserver 5, a bad user id 2; nothing stored', async () => {
+    const wrong = await runCli(login('x', bob), env, 'not-the-password\n');
+    assert.equal(wrong.code, 4, wrong.stderr);
+    assert.match(wrong.stderr, /refused the password/);
+    const down = await runCli(
+      [
+        '--profile',
+        'y',
+        'login',
+        'matrix',
+        '--homeserver',
+        'http://127.0.0.1:9',
+        '--user',
+        bob.userId,
+        '--password-stdin',
+      ],
+      env,
+      'pw\n',
+    );
+    assert.equal(down.code, 5, down.stderr);
+    assert.match(down.stderr, /cannot reach the Matrix homeserver/);
+    const bad = await runCli(
+      ['login', 'matrix', '--homeserver', bed.url, '--user', 'bob', '--password-stdin'],
+      env,
+      'pw\n',
+    );
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /expected a Matrix user id like @alice:example.org, got "bob"/);
+    const insecure = await runCli(
+      [
+        'login',
+        'matrix',
+        '--homeserver',
+        'http://matrix.example.org',
+        '--user',
+        bob.userId,
+        '--password-stdin',
+      ],
+      env,
+      'pw\n',
+    );
+    assert.equal(insecure.code, 2);
+    assert.match(insecure.stderr, /refusing plain http/);
+    const list = await runCli(['--json', 'profiles'], env);
+    assert.deepEqual(
+      (JSON.parse(list.stdout) as { name: string }[]).map((p) => p.name),
+      ['a'],
+    );
+  });
+
+  it('exchanges encrypted messages with send and listen, two commands on one profile at once', async () => {
+    const r = await runCli(login('b', bob), env, `${bob.password}\n`);
+    assert.equal(r.code, 0, r.stderr);
+    const workspace = bed.workspace('cli');
+    const listener = startCli(
+      [
+        '--profile',
+        'b',
+        '--json',
+        'listen',
+        '--workspace',
+        workspace,
+        '--count',
+        '3',
+        '--timeout',
+        '40',
+      ],
+      env,
+    );
+    let stdout = '';
+    listener.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    const closed = new Promise<number | null>((resolve) => listener.once('close', resolve));
+    await waitForStderr(listener, /listening as /, 40_000);
+    // A second command on the listening profile, while listen runs: joins the same workspace.
+    const alsoB = await runCli(['--profile', 'b', 'send', workspace, 'from b too'], env);
+    assert.equal(alsoB.code, 0, alsoB.stderr);
+    const direct = await runCli(
+      ['--profile', 'a', 'send', bob.userId, 'hello', 'bob'],
+      env,
+      undefined,
+      60_000,
+    );
+    assert.equal(direct.code, 0, direct.stderr);
+    const inRoom = await runCli(
+      ['--profile', 'a', 'send', workspace, 'hello room'],
+      env,
+      undefined,
+      60_000,
+    );
+    assert.equal(inRoom.code, 0, inRoom.stderr);
+    const payload = await runCli(
+      ['--profile', 'a', 'send', bob.userId, '--payload', 'test.echo', '{"n":1,"s":"ü"}'],
+      env,
+      undefined,
+      60_000,
+    );
+    assert.equal(payload.code, 0, payload.stderr);
+    assert.equal(await closed, 0);
+    const got = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((m) => m.type === 'text' || m.type === 'payload');
+    assert.deepEqual(
+      got.map((m) => [m.from, m.type, m.text ?? (m.payload as { body: unknown }).body]),
+      [
+        [alice.userId, 'text', 'hello bob'],
+        [alice.userId, 'text', 'hello room'],
+        [alice.userId, 'payload', { n: 1, s: 'ü' }],
+      ],
+    );
+    // What the server stored is ciphertext: look at the room as a member would.
+    const rooms = await call(
+      bed.hs,
+      'GET',
+      '/_matrix/client/v3/joined_rooms',
+      undefined,
+      bob.accessToken,
+    );
+    assert.ok(Array.isArray(rooms.body.joined_rooms));
+  });
+
+  it('logout asks first, then logs the device out on the server and deletes its keys', async () => {
+    const token = readFileSync(join(String(env.MX_AGENT_CONFIG_DIR), 'secrets', 'b.json'), 'utf8');
+    const accessToken = (JSON.parse(token) as { secret: string }).secret;
+    const unconfirmed = await runCli(['logout', 'b'], env);
+    assert.equal(unconfirmed.code, 2);
+    assert.match(unconfirmed.stderr, /pass --yes to confirm/);
+    const stores = join(String(env.HOME), '.local', 'share', 'mx-agent', 'matrix');
+    assert.ok(readdirSync(stores).some((n) => n.startsWith('b.')));
+    const r = await runCli(['logout', 'b', '--yes'], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!readdirSync(stores).some((n) => n.startsWith('b.')), readdirSync(stores).join(' '));
+    const who = await call(
+      bed.hs,
+      'GET',
+      '/_matrix/client/v3/account/whoami',
+      undefined,
+      accessToken,
+    );
+    assert.equal(who.status, 401);
+  });
+});

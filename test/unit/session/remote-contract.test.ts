@@ -1,0 +1,33 @@
+/**
+ * The transport contract, run through the session host: every peer is a RemoteTransport
+ * talking over a real Unix socket to a SessionHost that serves a FakeTransport. Passing the same
+ * suite as the bare fake is what shows the host is transparent.
+ */
+import { FakeNetwork } from '../../../src/transport/fake.ts';
+import type { SessionHost } from '../../../src/session/host.ts';
+import { transportContract } from '../../contract/transport-contract.ts';
+import { clientOf, serveTransport, tempDir } from '../../support/session.ts';
+
+transportContract('fake behind a session host', () => {
+  const net = new FakeNetwork();
+  const { dir, cleanup } = tempDir();
+  const hosts: SessionHost[] = [];
+  let peers = 0;
+  let rooms = 0;
+  return Promise.resolve({
+    newPeer: async () => {
+      const transport = net.transport(`peer${String(++peers)}`);
+      await transport.connect();
+      const host = await serveTransport(transport, dir);
+      hosts.push(host);
+      return clientOf(host);
+    },
+    newWorkspace: () => `#room${String(++rooms)}`,
+    malformedAddress: 'alice',
+    interrupt: () => net.interrupt(100),
+    dispose: async () => {
+      await Promise.all(hosts.map((host) => host.stop('test over')));
+      cleanup();
+    },
+  });
+});
