@@ -109,9 +109,7 @@ test('loopback hosts are localhost, 127.0.0.0/8 and ::1', () => {
     assert.ok(!isLoopbackHost(host), host);
 });
 
-const client = (
-  account: Partial<XmppClientAccount>,
-): Extract<Profile, { network: 'xmpp' }> => ({
+const client = (account: Partial<XmppClientAccount>): Extract<Profile, { network: 'xmpp' }> => ({
   name: 'p',
   network: 'xmpp',
   account: { mode: 'client', jid: 'alice@example.org', tls: 'starttls', ...account },
