@@ -16,6 +16,15 @@ import type { Transport } from '../../src/transport/transport.ts';
 import { freePort } from '../../dev/xmpp/ports.ts';
 import { call, register } from './devserver.ts';
 
+/**
+ * Device stores of one process share a parent directory (indexeddbshim keeps one base path
+ * per process, see src/transport/matrix/store.ts), so every testbed of a test file uses this one.
+ */
+const STORES = join(tmpdir(), `mx-matrix-stores-${String(process.pid)}`);
+process.once('exit', () => {
+  rmSync(STORES, { recursive: true, force: true });
+});
+
 /** A registered account with one logged-in device. */
 export interface MatrixAccount {
   readonly userId: string;
@@ -97,11 +106,7 @@ export class MatrixTestbed {
       userId: account.userId,
       accessToken: account.accessToken,
       deviceId: account.deviceId,
-      storeDir: join(
-        this.dir,
-        'stores',
-        `${account.userId.slice(1).replace(/:.*/, '')}-${account.deviceId}`,
-      ),
+      storeDir: join(STORES, `${account.userId.slice(1).replace(/:.*/, '')}-${account.deviceId}`),
       connectTimeoutMs: 20_000,
       pollTimeoutMs: 5_000,
       backoff: { initialMs: 100, maxMs: 1_000 },
