@@ -12,9 +12,9 @@ test('the wire guard refuses a plaintext event into an encrypted room, and nothi
   const seen: string[] = [];
   const realFetch = globalThis.fetch;
   globalThis.fetch = ((input: string | URL | Request) => {
-    seen.push(String(input));
+    seen.push(input instanceof Request ? input.url : input.toString());
     return Promise.resolve(Response.json({ event_id: '$ok' }));
-  }) as typeof fetch;
+  });
   try {
     const guarded = guardedFetch((roomId) => roomId === '!secret:example.org');
     const base = 'https://hs.example.org/_matrix/client/v3/rooms';
