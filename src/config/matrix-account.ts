@@ -1,8 +1,7 @@
 /**
  * Matrix accounts as users type them, and where a Matrix profile keeps its device's store.
  */
-import { readdirSync, rmSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { UsageError, quote } from '../errors.ts';
 import type { MatrixAccount, Profile } from './profile.ts';
 import { isLoopbackHost } from './xmpp-account.ts';
@@ -64,20 +63,8 @@ export function matrixAccountOf(profile: Profile): MatrixAccount {
   return profile.account;
 }
 
-/**
- * Delete a device's store: its directory and the IndexedDB files beside it (crypto keys, Megolm
- * sessions, sync state). Messages only this device could decrypt become unreadable here.
- */
-export function wipeMatrixStore(storeDir: string): void {
-  rmSync(storeDir, { recursive: true, force: true });
-  const prefix = `${basename(storeDir)}-`;
-  let names: string[];
-  try {
-    names = readdirSync(dirname(storeDir));
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    if (name.startsWith(prefix)) rmSync(join(dirname(storeDir), name), { force: true });
-  }
+/** Delete a device's store and its databases (see src/transport/matrix/store.ts). */
+export async function wipeMatrixStore(storeDir: string): Promise<void> {
+  const { wipeMatrixStore: wipe } = await import('../transport/matrix/index.ts');
+  wipe(storeDir);
 }

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { databaseId } from '../../src/transport/matrix/store.ts';
 import { MatrixTestbed, type MatrixAccount } from '../support/matrix-peers.ts';
 import { runCli, startCli, stopHosts, tempHome, waitForStderr } from '../support/cli.ts';
 import { call } from '../support/devserver.ts';
@@ -67,6 +68,18 @@ describe('mx-agent CLI on Matrix (dev homeserver)', () => {
         d.display_name?.startsWith('mx-agent on '),
       ),
     );
+  });
+
+  it('logging in again replaces the device: the old one is logged out and its keys deleted', async () => {
+    const before = readFileSync(join(String(env.MX_AGENT_CONFIG_DIR), 'secrets', 'a.json'), 'utf8');
+    const oldToken = (JSON.parse(before) as { secret: string }).secret;
+    const again = await runCli(login('a', alice), env, `${alice.password}\n`);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /replacing the stored one/);
+    const old = await call(bed.hs, 'GET', '/_matrix/client/v3/account/whoami', undefined, oldToken);
+    assert.equal(old.status, 401);
+    const stores = join(String(env.HOME), '.local', 'share', 'mx-agent', 'matrix');
+    assert.equal(readdirSync(stores).filter((n) => n.startsWith('a.')).length, 1);
   });
 
   it('a wrong password exits 4, an unreachable homeserver 5, a bad user id 2; nothing stored', async () => {
@@ -198,10 +211,20 @@ describe('mx-agent CLI on Matrix (dev homeserver)', () => {
     assert.equal(unconfirmed.code, 2);
     assert.match(unconfirmed.stderr, /pass --yes to confirm/);
     const stores = join(String(env.HOME), '.local', 'share', 'mx-agent', 'matrix');
-    assert.ok(readdirSync(stores).some((n) => n.startsWith('b.')));
+    const storeDir = readdirSync(stores).find((n) => n.startsWith('b.')) ?? '';
+    const id = databaseId(join(stores, storeDir));
+    assert.ok(
+      readdirSync(stores).filter((n) => n.includes(id)).length >= 2,
+      'crypto and sync databases',
+    );
+    for (const name of readdirSync(stores).filter((n) => n.includes(id)))
+      assert.equal(statSync(join(stores, name)).mode & 0o777, 0o600, name);
     const r = await runCli(['logout', 'b', '--yes'], env);
     assert.equal(r.code, 0, r.stderr);
-    assert.ok(!readdirSync(stores).some((n) => n.startsWith('b.')), readdirSync(stores).join(' '));
+    assert.deepEqual(
+      readdirSync(stores).filter((n) => n.startsWith('b.') || n.includes(id)),
+      [],
+    );
     const who = await call(
       bed.hs,
       'GET',

@@ -9,7 +9,10 @@ import {
   matrixStoreDir,
   parseHomeserverUrl,
   parseMatrixUserId,
+  wipeMatrixStore,
 } from '../../config/matrix-account.ts';
+import { STOP_TIMEOUT_MS, stopHost } from '../../session/control.ts';
+import { sessionFiles } from '../../session/files.ts';
 import { resolvePaths } from '../../config/paths.ts';
 import { parseProfileName, type Profile } from '../../config/profile.ts';
 import { AuthError, NetworkError, UsageError, messageOf, quote } from '../../errors.ts';
@@ -17,7 +20,6 @@ import { openProfileStore, openTransport } from '../connect.ts';
 import type { CliContext } from '../context.ts';
 import { flagOption, stringOption } from '../option-values.ts';
 import { promptSecret, readSecretFromStdin } from '../prompt.ts';
-import { rmSync } from 'node:fs';
 
 /** A validated `login matrix`. */
 export interface MatrixLoginRequest {
@@ -199,11 +201,18 @@ export async function loginMatrix(values: OptionValues, context: CliContext): Pr
   } catch (error) {
     if (request.secret !== 'token-stdin')
       await serverLogout(request.homeserver, session.accessToken);
-    rmSync(matrixStoreDir(resolvePaths().data, profile.name, session.deviceId), {
-      recursive: true,
-      force: true,
-    });
+    await wipeMatrixStore(matrixStoreDir(resolvePaths().data, profile.name, session.deviceId));
     throw error;
+  }
+  if (existing) {
+    // The running host holds the old device: stop it, then retire that device.
+    await stopHost(sessionFiles(profile.name, resolvePaths()), { timeoutMs: STOP_TIMEOUT_MS });
+    if (existing.account.deviceId !== session.deviceId) {
+      await serverLogout(existing.account.homeserver, store.readSecret(existing.name));
+      await wipeMatrixStore(
+        matrixStoreDir(resolvePaths().data, existing.name, existing.account.deviceId),
+      );
+    }
   }
   const { isDefault } = store.save(profile, session.accessToken, {
     makeDefault: request.makeDefault,

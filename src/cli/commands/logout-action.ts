@@ -40,7 +40,7 @@ export async function logout(
         `could not log device ${account.deviceId} out on ${account.homeserver}; remove it from another client`,
       );
     }
-    wipeMatrixStore(matrixStoreDir(paths.data, profile.name, account.deviceId));
+    await wipeMatrixStore(matrixStoreDir(paths.data, profile.name, account.deviceId));
   }
   const { removed, defaultName } = store.remove(profile.name);
   context.output.result(

@@ -42,17 +42,21 @@ export function sdkLogger(log: Log | undefined): Logger {
  * inspected, so looking at the caller costs about once per sync.
  */
 let timersPatched = false;
+
+function calledFromSdk(): boolean {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 6;
+  const stack = new Error().stack ?? '';
+  Error.stackTraceLimit = limit;
+  return stack.includes('/matrix-js-sdk/lib/');
+}
 export function unrefSdkRequestTimers(): void {
   if (timersPatched) return;
   timersPatched = true;
   const original = globalThis.setTimeout;
   const patched = (handler: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) => {
     const timer = original(handler, ms, ...args);
-    if (
-      typeof ms === 'number' &&
-      ms >= 10_000 &&
-      new Error().stack?.includes('/matrix-js-sdk/lib/')
-    ) {
+    if (typeof ms === 'number' && ms >= 10_000 && calledFromSdk()) {
       timer.unref();
     }
     return timer;

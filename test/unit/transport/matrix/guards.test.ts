@@ -11,10 +11,10 @@ import { parseRoomReference, parseUserId } from '../../../../src/transport/matri
 test('the wire guard refuses a plaintext event into an encrypted room, and nothing else', async () => {
   const seen: string[] = [];
   const realFetch = globalThis.fetch;
-  globalThis.fetch = ((input: string | URL | Request) => {
+  globalThis.fetch = (input: string | URL | Request) => {
     seen.push(input instanceof Request ? input.url : input.toString());
     return Promise.resolve(Response.json({ event_id: '$ok' }));
-  });
+  };
   try {
     const guarded = guardedFetch((roomId) => roomId === '!secret:example.org');
     const base = 'https://hs.example.org/_matrix/client/v3/rooms';
