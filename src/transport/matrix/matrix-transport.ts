@@ -193,7 +193,7 @@ export class MatrixTransport implements T.Transport {
     });
     this.#client = client;
     await client.initRustCrypto({
-      useIndexedDB: process.env.MXA_MEMCRYPTO !== '1',
+      useIndexedDB: true,
       cryptoDatabasePrefix: `${prefix}-crypto`,
       storageKey: storageKey(opts.storeDir),
     });
