@@ -21,6 +21,7 @@ export const COMMANDS: readonly string[] = [
   'logout',
   'send',
   'listen',
+  'verify',
   'daemon',
   'daemon run',
   'daemon status',

@@ -16,6 +16,7 @@ import { loginCommand } from './commands/login.ts';
 import { logoutCommand } from './commands/logout.ts';
 import { profilesCommand } from './commands/profiles.ts';
 import { sendCommand } from './commands/send.ts';
+import { verifyCommand } from './commands/verify.ts';
 import { whoamiCommand } from './commands/whoami.ts';
 import type { CliContext, ContextSource } from './context.ts';
 import { EXIT_CODES, exitCodeFor, formatExitCodes } from './exit-codes.ts';
@@ -70,6 +71,7 @@ function buildProgram(version: string, context: ContextSource): Command {
     logoutCommand,
     sendCommand,
     listenCommand,
+    verifyCommand,
     daemonCommand,
     devCommand,
   ])

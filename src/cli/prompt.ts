@@ -83,6 +83,14 @@ export async function confirm(question: string, yesFlag: string, stdio: Stdio): 
   if (stdio.stdin.isTTY !== true) {
     throw new UsageError(`${question} — no terminal to ask on; pass ${yesFlag} to confirm`);
   }
+  return askYesNo(question, stdio);
+}
+
+/**
+ * Ask a question and read one line of answer from stdin, terminal or pipe (so a script or a
+ * coding agent can answer too); true when it starts with y. Stdin closing counts as no.
+ */
+export async function askYesNo(question: string, stdio: Stdio): Promise<boolean> {
   stdio.stderr.write(`${question} [y/N] `);
   const rl = createInterface({ input: stdio.stdin, terminal: false });
   const answer = await new Promise<string>((resolve) => {

@@ -49,6 +49,8 @@ describe('mx-agent CLI on Matrix (dev homeserver)', () => {
     const secretFile = join(String(env.MX_AGENT_CONFIG_DIR), 'secrets', 'a.json');
     assert.equal(statSync(secretFile).mode & 0o777, 0o600);
     assert.ok(!readFileSync(secretFile, 'utf8').includes(alice.password));
+    const loggedIn = JSON.parse((await runCli(['--json', 'profiles'], env)).stdout) as unknown[];
+    assert.equal(loggedIn.length, 1);
     const who = await runCli(['--json', 'whoami'], env);
     const report = JSON.parse(who.stdout) as Record<string, unknown>;
     assert.deepEqual(
@@ -202,6 +204,49 @@ describe('mx-agent CLI on Matrix (dev homeserver)', () => {
       bob.accessToken,
     );
     assert.ok(Array.isArray(rooms.body.joined_rooms));
+  });
+
+  it('verifies devices with emoji between two profiles, answered on stdin', async () => {
+    const asker = startCli(
+      ['--profile', 'a', '--json', 'verify', bob.userId, '--timeout', '60'],
+      env,
+      'y\n',
+    );
+    const answerer = startCli(
+      ['--profile', 'b', '--json', 'verify', '--incoming', alice.userId],
+      env,
+      'y\n',
+    );
+    const collect = (child: typeof asker) => {
+      let out = '';
+      let err = '';
+      child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+      return new Promise<{ code: number | null; out: string; err: string }>((resolve) =>
+        child.once('close', (code) => {
+          resolve({ code, out, err });
+        }),
+      );
+    };
+    const [x, y] = await Promise.all([collect(asker), collect(answerer)]);
+    assert.equal(x.code, 0, x.err);
+    assert.equal(y.code, 0, y.err);
+    // One JSON line when the emoji are shown, then the result document.
+    const lines = (out: string): Record<string, unknown>[] => {
+      const [first = '', ...rest] = out.trim().split('\n');
+      return [JSON.parse(first), JSON.parse(rest.join('\n'))] as Record<string, unknown>[];
+    };
+    const [sasA, resultA] = lines(x.out);
+    const [sasB, resultB] = lines(y.out);
+    assert.equal(sasA?.type, 'sas');
+    assert.deepEqual(sasA?.emoji, sasB?.emoji);
+    assert.deepEqual([resultA?.userId, resultA?.verified], [bob.userId, true]);
+    assert.deepEqual([resultB?.userId, resultB?.verified], [alice.userId, true]);
+    const listed = await runCli(['--profile', 'a', '--json', 'verify', '--list', bob.userId], env);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.ok((JSON.parse(listed.stdout) as { verified: boolean }[]).every((d) => d.verified));
+    const notMatrix = await runCli(['--profile', 'a', 'verify', 'bob'], env);
+    assert.equal(notMatrix.code, 2);
   });
 
   it('logout asks first, then logs the device out on the server and deletes its keys', async () => {

@@ -17,6 +17,7 @@ import { resolvePaths } from '../../config/paths.ts';
 import { parseProfileName, type Profile } from '../../config/profile.ts';
 import { AuthError, NetworkError, UsageError, messageOf, quote } from '../../errors.ts';
 import { openProfileStore, openTransport } from '../connect.ts';
+import type { Transport } from '../../transport/transport.ts';
 import type { CliContext } from '../context.ts';
 import { flagOption, stringOption } from '../option-values.ts';
 import { promptSecret, readSecretFromStdin } from '../prompt.ts';
@@ -158,6 +159,27 @@ export async function serverLogout(homeserver: string, token: string): Promise<b
   }
 }
 
+/**
+ * Give the account cross-signing keys if it has none (the homeserver asks for the password
+ * through user-interactive auth), so this device is signed by its owner and peers who verified
+ * the owner trust it. Failure is reported, not fatal: the device works without it.
+ */
+async function setUpCrossSigning(
+  transport: Transport,
+  password: string | undefined,
+  context: CliContext,
+): Promise<string> {
+  const { matrixTrust } = await import('../../transport/matrix/index.ts');
+  try {
+    return (await matrixTrust(transport).bootstrapCrossSigning(password)) === 'created'
+      ? 'created'
+      : 'already set up';
+  } catch (error) {
+    context.output.warn(`cross-signing not set up: ${messageOf(error)}`);
+    return 'not set up';
+  }
+}
+
 /** The action of `login matrix`. */
 export async function loginMatrix(values: OptionValues, context: CliContext): Promise<void> {
   const { output } = context;
@@ -194,10 +216,19 @@ export async function loginMatrix(values: OptionValues, context: CliContext): Pr
     },
     createdAt: new Date().toISOString(),
   };
+  let crossSigning: string;
   try {
     // Creates the device's crypto store and publishes its keys; proves the token syncs.
     const transport = await openTransport(profile, session.accessToken, context);
-    await transport.close();
+    try {
+      crossSigning = await setUpCrossSigning(
+        transport,
+        request.secret === 'token-stdin' ? undefined : secret,
+        context,
+      );
+    } finally {
+      await transport.close();
+    }
   } catch (error) {
     if (request.secret !== 'token-stdin')
       await serverLogout(request.homeserver, session.accessToken);
@@ -224,6 +255,7 @@ export async function loginMatrix(values: OptionValues, context: CliContext): Pr
       account: request.userId,
       address: request.userId,
       device: session.deviceId,
+      crossSigning,
       default: isDefault,
     },
     (r) =>

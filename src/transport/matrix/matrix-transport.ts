@@ -24,7 +24,8 @@ import {
   type RoomMember,
   type User,
 } from 'matrix-js-sdk';
-import { CryptoEvent } from 'matrix-js-sdk/lib/crypto-api/index.js';
+import { CryptoEvent, type VerificationRequest } from 'matrix-js-sdk/lib/crypto-api/index.js';
+import { Trust } from './trust.ts';
 import {
   AuthError,
   InterruptedError,
@@ -377,6 +378,47 @@ export class MatrixTransport implements T.Transport {
     if (this.#state === 'closed') throw new NetworkError('the transport is closed');
     if (!this.#client) throw new NetworkError('the transport is not connected');
     return this.#client;
+  }
+
+  // ── device trust (Matrix only) ──────────────────────────────────────────────────────────
+
+  /** Verification, cross-signing and backup for this device; needs a connected transport. */
+  trust(): Trust {
+    const client = this.#client_();
+    const crypto = client.getCrypto();
+    if (!crypto) throw new RefusedError('end-to-end encryption is not available on this device');
+    return new Trust(
+      crypto,
+      { userId: this.#options.userId, deviceId: this.#options.deviceId },
+      (from, signal) => this.#incomingVerification(client, from, signal),
+    );
+  }
+
+  #incomingVerification(
+    client: MatrixClient,
+    from: string | undefined,
+    signal: AbortSignal,
+  ): Promise<VerificationRequest> {
+    return new Promise((resolve, reject) => {
+      const onRequest = (request: VerificationRequest): void => {
+        if (from !== undefined && request.otherUserId !== from) {
+          this.#log('warn', `ignoring a verification request from ${request.otherUserId}`);
+          return;
+        }
+        cleanup();
+        resolve(request);
+      };
+      const onAbort = (): void => {
+        cleanup();
+        reject(new InterruptedError('stopped waiting for a verification request'));
+      };
+      const cleanup = (): void => {
+        client.off(CryptoEvent.VerificationRequestReceived, onRequest);
+        signal.removeEventListener('abort', onAbort);
+      };
+      client.on(CryptoEvent.VerificationRequestReceived, onRequest);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   // ── inbound ─────────────────────────────────────────────────────────────────────────────

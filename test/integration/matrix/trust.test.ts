@@ -1,0 +1,119 @@
+/**
+ * Device trust on the dev homeserver: emoji (SAS) verification between two of our devices —
+ * both people see the same seven emoji, a match trusts the device, a mismatch trusts nothing —
+ * and cross-signing bootstrap through user-interactive auth.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import {
+  createMatrixTransport,
+  matrixTrust,
+  type SasPrompt,
+} from '../../../src/transport/matrix/index.ts';
+import type { Transport } from '../../../src/transport/transport.ts';
+import { MatrixTestbed, type MatrixAccount } from '../../support/matrix-peers.ts';
+
+describe('matrix device trust', () => {
+  let bed: MatrixTestbed;
+  const open: Transport[] = [];
+  const connect = async (account: MatrixAccount): Promise<Transport> => {
+    const t = createMatrixTransport(bed.options(account));
+    await t.connect();
+    open.push(t);
+    return t;
+  };
+  /** Two devices that share a room (so each tracks the other's device list) and see each other. */
+  const acquainted = async (
+    alice: MatrixAccount,
+    bob: MatrixAccount,
+  ): Promise<[Transport, Transport]> => {
+    const a = await connect(alice);
+    const b = await connect(bob);
+    const workspace = bed.workspace('trust');
+    await a.joinWorkspace(workspace);
+    await b.joinWorkspace(workspace);
+    for (const [t, other] of [
+      [a, bob],
+      [b, alice],
+    ] as const) {
+      for (let i = 0; i < 100 && (await matrixTrust(t).devices(other.userId)).length === 0; i++)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return [a, b];
+  };
+  before(async () => {
+    bed = await MatrixTestbed.start();
+  });
+  after(async () => {
+    await Promise.allSettled(open.map((t) => t.close()));
+    await bed.dispose();
+  });
+
+  it('verifies a device with emoji: both sides see the same SAS, and then trust each other', async () => {
+    const alice = await bed.account('alice');
+    const bob = await bed.account('bob');
+    const [a, b] = await acquainted(alice, bob);
+    const seen: SasPrompt[] = [];
+    const signal = AbortSignal.timeout(30_000);
+    const [atBob, atAlice] = await Promise.all([
+      matrixTrust(b).accept(
+        alice.userId,
+        (prompt) => {
+          seen.push(prompt);
+          return Promise.resolve(true);
+        },
+        signal,
+      ),
+      matrixTrust(a).verify(
+        bob.userId,
+        undefined,
+        (prompt) => {
+          seen.push(prompt);
+          return Promise.resolve(true);
+        },
+        signal,
+      ),
+    ]);
+    assert.equal(seen.length, 2);
+    assert.equal(seen[0]?.emoji.length, 7);
+    assert.deepEqual(seen[0]?.emoji, seen[1]?.emoji, 'the same emoji on both screens');
+    assert.deepEqual(
+      [atAlice.deviceId, atAlice.verified],
+      [bob.deviceId, true],
+      'alice trusts bob’s device',
+    );
+    assert.deepEqual([atBob.deviceId, atBob.verified], [alice.deviceId, true]);
+  });
+
+  it('a mismatch cancels on both sides and trusts nothing', async () => {
+    const alice = await bed.account('alice');
+    const bob = await bed.account('bob');
+    const [a, b] = await acquainted(alice, bob);
+    const signal = AbortSignal.timeout(30_000);
+    const results = await Promise.allSettled([
+      matrixTrust(b).accept(alice.userId, () => Promise.resolve(false), signal),
+      matrixTrust(a).verify(bob.userId, bob.deviceId, () => Promise.resolve(true), signal),
+    ]);
+    assert.equal(results[0].status, 'rejected');
+    assert.equal(results[1].status, 'rejected');
+    assert.match(String((results[0] as PromiseRejectedResult).reason), /did not match/);
+    const devices = await matrixTrust(a).devices(bob.userId);
+    assert.deepEqual(
+      devices.map((d) => [d.deviceId, d.verified]),
+      [[bob.deviceId, false]],
+    );
+    await assert.rejects(
+      matrixTrust(a).verify(bob.userId, 'NOSUCHDEVICE', () => Promise.resolve(true), signal),
+      /has no device NOSUCHDEVICE/,
+    );
+  });
+
+  it('bootstraps cross-signing through user-interactive auth, once', async () => {
+    const carol = await bed.account('carol');
+    const c = await connect(carol);
+    assert.equal(await matrixTrust(c).bootstrapCrossSigning(carol.password), 'created');
+    assert.equal(await matrixTrust(c).bootstrapCrossSigning(carol.password), 'ready');
+    const devices = await matrixTrust(c).devices(carol.userId);
+    assert.ok(devices.some((d) => d.deviceId === carol.deviceId && d.crossSigningVerified));
+  });
+});
