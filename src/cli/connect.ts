@@ -10,6 +10,7 @@ import type { Profile } from '../config/profile.ts';
 import { ProfileStore } from '../config/profiles.ts';
 import { matrixStoreDir } from '../config/matrix-account.ts';
 import { toTransportOptions } from '../config/xmpp-account.ts';
+import { UsageError } from '../errors.ts';
 import type { Transport } from '../transport/transport.ts';
 import type { CliContext } from './context.ts';
 import { openSession } from './session-start.ts';
@@ -84,6 +85,40 @@ export async function withProfileTransport<T>(
   const store = openProfileStore();
   const profile = store.get(context.profile);
   const transport = await openSession(profile, context);
+  try {
+    return await work(transport, profile);
+  } finally {
+    await transport.close();
+  }
+}
+
+/**
+ * Run `work` on the selected profile's own connection in this process, for operations on the
+ * device's keys (verification, key backup) that only the one process holding the store may do:
+ * the profile's session host is stopped first, and the next command starts it again.
+ */
+export async function withDeviceKeys<T>(
+  context: CliContext,
+  work: (transport: Transport, profile: Profile) => Promise<T>,
+): Promise<T> {
+  const store = openProfileStore();
+  const profile = store.get(context.profile);
+  if (profile.network !== 'matrix') {
+    throw new UsageError(
+      `profile "${profile.name}" is an XMPP account; device keys, verification and key backup are Matrix features`,
+    );
+  }
+  const { STOP_TIMEOUT_MS, stopHost } = await import('../session/control.ts');
+  const { sessionFiles } = await import('../session/files.ts');
+  if (
+    (await stopHost(sessionFiles(profile.name, resolvePaths()), { timeoutMs: STOP_TIMEOUT_MS })) !==
+    undefined
+  ) {
+    context.output.info(
+      `stopped the session host of "${profile.name}" to use the device's keys here`,
+    );
+  }
+  const transport = await openTransport(profile, store.readSecret(profile.name), context);
   try {
     return await work(transport, profile);
   } finally {

@@ -19,7 +19,11 @@ if (cached === undefined) {
   // Node's on-disk compile cache (in the OS temp dir) saves re-compiling commander every run.
   enableCompileCache();
   const { run } = await import('./program.ts');
-  process.exitCode = await run(process.argv);
+  // Exit as soon as the command is done: SDKs leave timers behind (matrix-js-sdk's key-backup
+  // loop waits up to 10 s, its request timeouts up to 110 s) that would keep the process alive.
+  // Everything written to stdout and stderr is already flushed (pipes and files are written
+  // synchronously on POSIX).
+  process.exit(await run(process.argv));
 } else {
   processStdio().stdout.write(cached);
 }

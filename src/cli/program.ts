@@ -16,6 +16,7 @@ import { loginCommand } from './commands/login.ts';
 import { logoutCommand } from './commands/logout.ts';
 import { profilesCommand } from './commands/profiles.ts';
 import { sendCommand } from './commands/send.ts';
+import { backupCommand } from './commands/backup.ts';
 import { verifyCommand } from './commands/verify.ts';
 import { whoamiCommand } from './commands/whoami.ts';
 import type { CliContext, ContextSource } from './context.ts';
@@ -72,6 +73,7 @@ function buildProgram(version: string, context: ContextSource): Command {
     sendCommand,
     listenCommand,
     verifyCommand,
+    backupCommand,
     daemonCommand,
     devCommand,
   ])

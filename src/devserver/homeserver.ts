@@ -23,6 +23,7 @@ import { MatrixError } from './matrix-error.ts';
 import { Router, type Request } from './router.ts';
 import { Profiles } from './profiles.ts';
 import { Presence, presenceRoutes } from './presence.ts';
+import { KeyBackups, keyBackupRoutes } from './key-backup.ts';
 import { openStore } from './store.ts';
 import { InteractiveAuth } from './uia.ts';
 
@@ -86,6 +87,7 @@ export async function startHomeserver(options: HomeserverOptions = {}): Promise<
     new Syncer(rooms.store, accountData, keys, notifier, presence),
   );
   presenceRoutes(router, accounts, presence);
+  keyBackupRoutes(router, accounts, new KeyBackups(db));
   keyRoutes(router, accounts, keys, uia);
   miscRoutes(router, db, accounts, rooms, profiles);
   const media = new Media(db, accounts, serverName);

@@ -133,6 +133,22 @@ const MIGRATIONS: readonly string[] = [
      status_msg TEXT,
      last_active_ts INTEGER NOT NULL
    );`,
+  `CREATE TABLE backup_versions (
+     version INTEGER PRIMARY KEY AUTOINCREMENT,
+     user_id TEXT NOT NULL,
+     algorithm TEXT NOT NULL,
+     auth_data TEXT NOT NULL,
+     etag INTEGER NOT NULL,
+     deleted INTEGER NOT NULL
+   );
+   CREATE TABLE backup_keys (
+     user_id TEXT NOT NULL,
+     version INTEGER NOT NULL,
+     room_id TEXT NOT NULL,
+     session_id TEXT NOT NULL,
+     data TEXT NOT NULL,
+     PRIMARY KEY (user_id, version, room_id, session_id)
+   );`,
 ];
 
 /** Open (creating and migrating) the database in `dir`, or in memory when `dir` is undefined. */

@@ -249,6 +249,35 @@ describe('mx-agent CLI on Matrix (dev homeserver)', () => {
     assert.equal(notMatrix.code, 2);
   });
 
+  it('enables key backup, prints the recovery key once, and restores with it', async () => {
+    const none = await runCli(['--profile', 'a', '--json', 'backup', 'status'], env);
+    assert.equal(none.code, 0, none.stderr);
+    assert.equal((JSON.parse(none.stdout) as { version: unknown }).version, null);
+    const enabled = await runCli(['--profile', 'a', '--json', 'backup', 'enable'], env);
+    assert.equal(enabled.code, 0, enabled.stderr);
+    const { recoveryKey } = JSON.parse(enabled.stdout) as { recoveryKey: string };
+    assert.match(recoveryKey, /^(\S{4} ){11}\S{4}$/);
+    const again = await runCli(['--profile', 'a', 'backup', 'enable'], env);
+    assert.equal(again.code, 6);
+    assert.match(again.stderr, /already exists/);
+    const wrong = await runCli(
+      ['--profile', 'a', 'backup', 'restore', '--recovery-key-stdin'],
+      env,
+      'nonsense\n',
+    );
+    assert.equal(wrong.code, 2);
+    const restored = await runCli(
+      ['--profile', 'a', 'backup', 'restore', '--recovery-key-stdin'],
+      env,
+      `${recoveryKey}\n`,
+    );
+    assert.equal(restored.code, 0, restored.stderr);
+    assert.match(restored.stdout, /restored \d+ of \d+ room keys/);
+    const status = await runCli(['--profile', 'a', 'backup', 'status'], env);
+    assert.match(status.stdout, /this device backs up to it/);
+    assert.ok(!status.stdout.includes(recoveryKey) && !restored.stdout.includes(recoveryKey));
+  });
+
   it('logout asks first, then logs the device out on the server and deletes its keys', async () => {
     const token = readFileSync(join(String(env.MX_AGENT_CONFIG_DIR), 'secrets', 'b.json'), 'utf8');
     const accessToken = (JSON.parse(token) as { secret: string }).secret;

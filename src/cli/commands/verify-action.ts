@@ -1,11 +1,8 @@
 import type { OptionValues } from 'commander';
 import { matrixAccountOf, parseMatrixUserId } from '../../config/matrix-account.ts';
-import { resolvePaths } from '../../config/paths.ts';
 import { UsageError, quote } from '../../errors.ts';
-import { STOP_TIMEOUT_MS, stopHost } from '../../session/control.ts';
-import { sessionFiles } from '../../session/files.ts';
 import type { DeviceTrust, SasPrompt } from '../../transport/matrix/index.ts';
-import { openProfileStore, openTransport } from '../connect.ts';
+import { withDeviceKeys } from '../connect.ts';
 import type { CliContext } from '../context.ts';
 import { flagOption, stringOption } from '../option-values.ts';
 import { askYesNo } from '../prompt.ts';
@@ -52,14 +49,8 @@ export async function verify(
   if (incoming && device !== undefined) {
     throw new UsageError('--incoming answers whichever device asks; give no DEVICE');
   }
-  const store = openProfileStore();
-  const profile = store.get(context.profile);
-  const account = matrixAccountOf(profile);
-  if (await stopHost(sessionFiles(profile.name, resolvePaths()), { timeoutMs: STOP_TIMEOUT_MS })) {
-    output.info(`stopped the session host of "${profile.name}" to use the device's keys here`);
-  }
-  const transport = await openTransport(profile, store.readSecret(profile.name), context);
-  try {
+  await withDeviceKeys(context, async (transport, profile) => {
+    const account = matrixAccountOf(profile);
     const { matrixTrust } = await import('../../transport/matrix/index.ts');
     const trust = matrixTrust(transport);
     if (list) {
@@ -88,7 +79,5 @@ export async function verify(
       ? await trust.accept(userId, decide, signal)
       : await trust.verify(userId ?? '', device, decide, signal);
     output.result(result, (d) => `verified: ${describe(d)}`);
-  } finally {
-    await transport.close();
-  }
+  });
 }

@@ -8,7 +8,7 @@ export type { MatrixTransportOptions } from './options.ts';
 export { parseUserId, isUserId } from './address.ts';
 export { wipeStore as wipeMatrixStore } from './store.ts';
 
-export type { DeviceTrust, SasDecision, SasPrompt } from './trust.ts';
+export type { BackupStatus, DeviceTrust, SasDecision, SasPrompt } from './trust.ts';
 
 /** The device-trust operations of a Matrix transport (verification, cross-signing, backup). */
 export function matrixTrust(transport: Transport): Trust {

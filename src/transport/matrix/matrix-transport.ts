@@ -11,6 +11,7 @@ import {
   IndexedDBStore,
   MatrixError,
   MatrixEventEvent,
+  Method,
   PendingEventOrdering,
   RoomEvent,
   RoomMemberEvent,
@@ -127,6 +128,8 @@ export class MatrixTransport implements T.Transport {
   /** Live events per room waiting for earlier ones to finish decrypting. */
   readonly #inbound = new Map<string, MatrixEvent[]>();
   readonly #reportedUndecryptable = new Set<string>();
+  /** A secret-storage key given for the current trust operation (backup set-up or restore). */
+  #secretStorageKey: Uint8Array<ArrayBuffer> | undefined;
 
   constructor(options: MatrixTransportOptions) {
     this.#options = options;
@@ -190,6 +193,14 @@ export class MatrixTransport implements T.Transport {
       store,
       scheduler: createScheduler(opts.backoff?.maxMs ?? 10_000),
       fetchFn: guardedFetch((roomId) => this.#encrypted.has(roomId)),
+      cryptoCallbacks: {
+        // Secret storage is opened only with a key the user gave for this operation.
+        getSecretStorageKey: ({ keys }) => {
+          const keyId = Object.keys(keys)[0];
+          const key = this.#secretStorageKey;
+          return Promise.resolve(keyId && key ? [keyId, key] : null);
+        },
+      },
       logger: sdkLogger(opts.log),
     });
     this.#client = client;
@@ -201,9 +212,13 @@ export class MatrixTransport implements T.Transport {
     tightenModes(opts.storeDir);
     this.#wire(client);
     const ready = Promise.withResolvers<undefined>();
+    // Restarting from a saved sync, "prepared" means "loaded from disk": connected means the
+    // first sync from the saved token has come back (what was missed is delivered by then).
+    const resumed = (await store.getSavedSyncToken()) !== null;
     const onSync = (state: SyncState, _previous: SyncState | null, data?: { error?: Error }) => {
-      if (state === SyncState.Prepared || state === SyncState.Syncing) ready.resolve(undefined);
-      else if (state === SyncState.Error && data?.error && isAuthFailure(data.error)) {
+      if (state === SyncState.Syncing || (state === SyncState.Prepared && !resumed)) {
+        ready.resolve(undefined);
+      } else if (state === SyncState.Error && data?.error && isAuthFailure(data.error)) {
         ready.reject(authError(data.error));
       }
     };
@@ -387,11 +402,28 @@ export class MatrixTransport implements T.Transport {
     const client = this.#client_();
     const crypto = client.getCrypto();
     if (!crypto) throw new RefusedError('end-to-end encryption is not available on this device');
-    return new Trust(
-      crypto,
-      { userId: this.#options.userId, deviceId: this.#options.deviceId },
-      (from, signal) => this.#incomingVerification(client, from, signal),
-    );
+    return new Trust(crypto, {
+      userId: this.#options.userId,
+      deviceId: this.#options.deviceId,
+      incoming: (from, signal) => this.#incomingVerification(client, from, signal),
+      provideSecretStorageKey: (key) => {
+        this.#secretStorageKey = key;
+      },
+      serverBackup: async () => {
+        try {
+          const info = await client.http.authedRequest<{ version?: unknown; count?: unknown }>(
+            Method.Get,
+            '/room_keys/version',
+          );
+          return typeof info.version === 'string'
+            ? { version: info.version, count: typeof info.count === 'number' ? info.count : 0 }
+            : null;
+        } catch (error) {
+          if (error instanceof MatrixError && error.errcode === 'M_NOT_FOUND') return null;
+          throw mapMatrixError(error, 'read the key backup');
+        }
+      },
+    });
   }
 
   #incomingVerification(

@@ -4,6 +4,7 @@
  * device's crypto store, so they run in the process that owns it (login, `verify`, `keys`).
  */
 import {
+  decodeRecoveryKey,
   VerificationPhase,
   VerificationRequestEvent,
   VerifierEvent,
@@ -125,25 +126,103 @@ async function runSas(
   return otherDevice ?? request.otherDeviceId;
 }
 
+/** The state of server-side key backup, as this device sees it. */
+export interface BackupStatus {
+  /** The backup version on the server, if there is one. */
+  readonly version: string | null;
+  /** How many room keys the server holds in it. */
+  readonly keys: number | null;
+  /** True when this device uploads its keys to that version. */
+  readonly active: boolean;
+}
+
+/** What the device needs from its transport for trust operations. */
+export interface TrustHost {
+  readonly userId: string;
+  readonly deviceId: string;
+  /** Wait for a verification request sent to this device (from `from`, if given). */
+  incoming(from: string | undefined, signal: AbortSignal): Promise<VerificationRequest>;
+  /** Make a secret-storage key available to the crypto for the next operations. */
+  provideSecretStorageKey(privateKey: Uint8Array<ArrayBuffer>): void;
+  /** The current backup version on the server, fresh (the crypto caches what it saw). */
+  serverBackup(): Promise<{ version: string; count: number } | null>;
+}
+
 /** Device trust operations on one device's crypto. */
 export class Trust {
   readonly #crypto: CryptoApi;
+  readonly #host: TrustHost;
   readonly #userId: string;
   readonly #deviceId: string;
-  readonly #incoming: (
-    from: string | undefined,
-    signal: AbortSignal,
-  ) => Promise<VerificationRequest>;
 
-  constructor(
-    crypto: CryptoApi,
-    self: { userId: string; deviceId: string },
-    incoming: (from: string | undefined, signal: AbortSignal) => Promise<VerificationRequest>,
-  ) {
+  constructor(crypto: CryptoApi, host: TrustHost) {
     this.#crypto = crypto;
-    this.#userId = self.userId;
-    this.#deviceId = self.deviceId;
-    this.#incoming = incoming;
+    this.#host = host;
+    this.#userId = host.userId;
+    this.#deviceId = host.deviceId;
+  }
+
+  /** Where backup stands. */
+  async backupStatus(): Promise<BackupStatus> {
+    const info = await this.#host.serverBackup();
+    const active = await this.#crypto.getActiveSessionBackupVersion();
+    return {
+      version: info?.version ?? null,
+      keys: info?.count ?? null,
+      active: active !== null && active === info?.version,
+    };
+  }
+
+  /**
+   * Start server-side key backup: a new recovery key, secret storage protected by it (holding
+   * the cross-signing keys and the backup key), and a new backup version this device uploads
+   * its room keys to. The recovery key is returned once and kept nowhere.
+   */
+  async enableBackup(replace: boolean): Promise<{ recoveryKey: string; version: string }> {
+    const existing = await this.#crypto.getKeyBackupInfo();
+    if (existing && !replace) {
+      throw new RefusedError(
+        `a key backup (version ${existing.version}) already exists; restore it with its recovery key, or replace it with --reset (its keys become unreadable)`,
+      );
+    }
+    const key = await this.#crypto.createRecoveryKeyFromPassphrase();
+    if (!key.encodedPrivateKey) throw new RefusedError('the crypto produced no recovery key');
+    this.#host.provideSecretStorageKey(key.privateKey);
+    await this.#crypto.bootstrapSecretStorage({
+      createSecretStorageKey: () => Promise.resolve(key),
+      setupNewSecretStorage: true,
+      setupNewKeyBackup: true,
+    });
+    const info = await this.#crypto.getKeyBackupInfo();
+    if (!info?.version) throw new RefusedError('the homeserver shows no backup after creating one');
+    return { recoveryKey: key.encodedPrivateKey, version: info.version };
+  }
+
+  /** Fetch the backup key with the recovery key, then import every room key in the backup. */
+  async restoreBackup(recoveryKey: string): Promise<{ total: number; imported: number }> {
+    let privateKey: Uint8Array<ArrayBuffer>;
+    try {
+      privateKey = decodeRecoveryKey(recoveryKey.trim());
+    } catch (error: unknown) {
+      throw new UsageError(
+        `expected a recovery key like "EsTc 1234 …" (48 characters in groups of four), got one that does not decode: ${messageOf(error)}`,
+      );
+    }
+    if (!(await this.#crypto.getKeyBackupInfo())) {
+      throw new RefusedError('there is no key backup on the homeserver to restore');
+    }
+    this.#host.provideSecretStorageKey(privateKey);
+    try {
+      await this.#crypto.loadSessionBackupPrivateKeyFromSecretStorage();
+    } catch (error) {
+      throw new RefusedError(
+        `the recovery key does not open this account's secret storage: ${messageOf(error)}`,
+        { cause: error },
+      );
+    }
+    await this.#crypto.checkKeyBackupAndEnable();
+    const result = await this.#crypto.restoreKeyBackup();
+    return { total: result.total, imported: result.imported };
   }
 
   /** The devices of a user with their trust state (fetched from the server if not cached). */
@@ -203,7 +282,7 @@ export class Trust {
     decide: SasDecision,
     signal: AbortSignal,
   ): Promise<DeviceTrust> {
-    const request = await this.#incoming(from, signal);
+    const request = await this.#host.incoming(from, signal);
     await request.accept();
     const deviceId = (await runSas(request, decide, false, signal)) ?? '';
     const after = (await this.devices(request.otherUserId)).find((d) => d.deviceId === deviceId);

@@ -116,4 +116,48 @@ describe('matrix device trust', () => {
     const devices = await matrixTrust(c).devices(carol.userId);
     assert.ok(devices.some((d) => d.deviceId === carol.deviceId && d.crossSigningVerified));
   });
+
+  it('backs room keys up under a recovery key, and a new device restores them with it', async () => {
+    const dana = await bed.account('dana');
+    const erin = await bed.account('erin');
+    const [d, e] = await acquainted(dana, erin);
+    const trust = matrixTrust(d);
+    assert.deepEqual(await trust.backupStatus(), { version: null, keys: null, active: false });
+    const { recoveryKey, version } = await trust.enableBackup(false);
+    assert.match(recoveryKey, /^(\S{4} ){11}\S{4}$/);
+    await assert.rejects(trust.enableBackup(false), /already exists/);
+    // A room key dana receives from erin goes into the backup.
+    const workspace = d.joinedWorkspaces()[0] ?? '';
+    await e.send({ kind: 'workspace', workspace }, { type: 'text', text: 'back me up' });
+    let status = await trust.backupStatus();
+    // The SDK waits a random 0–10 s before uploading, to spread the load on the server.
+    for (let i = 0; i < 250 && (status.keys ?? 0) < 1; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      status = await trust.backupStatus();
+    }
+    assert.equal(status.version, version);
+    assert.equal(status.active, true);
+    assert.ok((status.keys ?? 0) >= 1, 'keys are uploaded');
+    // A second device of dana, logged in later, restores them.
+    const login = await fetch(`${bed.url}/_matrix/client/v3/login`, {
+      method: 'POST',
+      body: JSON.stringify({
+        type: 'm.login.password',
+        identifier: { type: 'm.id.user', user: dana.userId },
+        password: dana.password,
+      }),
+    });
+    const session = (await login.json()) as { access_token: string; device_id: string };
+    const second = await connect({
+      ...dana,
+      accessToken: session.access_token,
+      deviceId: session.device_id,
+    });
+    await assert.rejects(
+      matrixTrust(second).restoreBackup('not a recovery key'),
+      /expected a recovery key/,
+    );
+    const restored = await matrixTrust(second).restoreBackup(recoveryKey);
+    assert.ok(restored.total >= 1 && restored.imported >= 1, JSON.stringify(restored));
+  });
 });
