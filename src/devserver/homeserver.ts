@@ -45,6 +45,11 @@ export interface HomeserverOptions {
 export interface Homeserver {
   readonly url: string;
   readonly serverName: string;
+  /** Fault injection for tests (never reachable over HTTP). */
+  readonly faults: {
+    /** Hold back (or release) a user's to-device messages, e.g. the room keys sent to them. */
+    holdToDevice(userId: string, hold: boolean): void;
+  };
   close(): Promise<void>;
 }
 
@@ -108,6 +113,11 @@ export async function startHomeserver(options: HomeserverOptions = {}): Promise<
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${String(port)}`,
     serverName,
+    faults: {
+      holdToDevice: (userId, hold) => {
+        keys.holdToDevice(userId, hold);
+      },
+    },
     close: () =>
       closeServer(server).finally(() => {
         db.close();

@@ -21,6 +21,7 @@ export interface ToDeviceEvent {
 export class Keys {
   readonly #db: DatabaseSync;
   readonly #onChange: () => void;
+  readonly #held = new Set<string>();
 
   constructor(db: DatabaseSync, onChange: () => void) {
     this.#db = db;
@@ -218,7 +219,22 @@ export class Keys {
   }
 
   /** Pending to-device events after `from` (and forget those up to `from`: the client has them). */
+  /**
+   * Fault injection for tests: while a user is held, their to-device messages (room keys,
+   * verification) stay queued and are not delivered; released, they arrive in order.
+   */
+  holdToDevice(userId: string, hold: boolean): void {
+    if (hold) this.#held.add(userId);
+    else if (this.#held.delete(userId)) this.#onChange();
+  }
+
+  /** True while a user's to-device messages are held back. */
+  isHeld(userId: string): boolean {
+    return this.#held.has(userId);
+  }
+
   toDevice(userId: string, deviceId: string, from: number, limit = 100): ToDeviceEvent[] {
+    if (this.#held.has(userId)) return [];
     this.#db
       .prepare('DELETE FROM to_device WHERE user_id = ? AND device_id = ? AND stream <= ?')
       .run(userId, deviceId, from);

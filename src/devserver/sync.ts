@@ -142,7 +142,11 @@ export class Syncer {
     // The token covers the to-device events actually delivered (a batch may be capped).
     const next: SyncPosition = {
       ...head,
-      toDevice: toDevice.at(-1)?.stream ?? Math.max(from.toDevice, head.toDevice),
+      toDevice:
+        toDevice.at(-1)?.stream ??
+        (this.#keys.isHeld(request.userId)
+          ? from.toDevice
+          : Math.max(from.toDevice, head.toDevice)),
     };
     const changed = initial
       ? []

@@ -297,12 +297,17 @@ export class Trust {
   }
 
   /**
-   * Create this account's cross-signing keys if it has none, and sign this device with them.
+   * Create this account's cross-signing keys if it has none (or new ones with `reset`: peers
+   * who knew the old identity are warned), and sign this device with them.
    * The server asks for user-interactive auth: the password when it offers that stage.
    */
-  async bootstrapCrossSigning(password: string | undefined): Promise<'created' | 'ready'> {
-    if (await this.#crypto.isCrossSigningReady()) return 'ready';
+  async bootstrapCrossSigning(
+    password: string | undefined,
+    options: { reset?: boolean } = {},
+  ): Promise<'created' | 'ready'> {
+    if (options.reset !== true && (await this.#crypto.isCrossSigningReady())) return 'ready';
     await this.#crypto.bootstrapCrossSigning({
+      setupNewCrossSigning: options.reset === true,
       authUploadDeviceSigningKeys: async (makeRequest) => {
         try {
           await makeRequest(null);

@@ -114,6 +114,31 @@ describe('matrix transport: restarts, rate limits, hostile input', () => {
     );
   });
 
+  it('reports an event it cannot decrypt yet (who, where), and delivers it when the key arrives', async () => {
+    const alice = await bed.account('alice');
+    const bob = await bed.account('bob');
+    const a = await connect(alice);
+    const b = await connect(bob);
+    const workspace = bed.workspace();
+    await a.t.joinWorkspace(workspace);
+    await b.t.joinWorkspace(workspace);
+    // The room key bob's client sends to alice is held back by the server.
+    bed.hs.faults.holdToDevice(alice.userId, true);
+    await b.t.send({ kind: 'workspace', workspace }, { type: 'text', text: 'key comes later' });
+    const reported = await a.r.waitFor((e) => e.type === 'rejected', 15_000);
+    assert.equal(reported.type === 'rejected' && reported.from, bob.userId);
+    assert.match(
+      reported.type === 'rejected' ? reported.reason : '',
+      new RegExp(`cannot decrypt .* from ${bob.userId.replace(/[.]/g, '\\.')} in ${workspace}`),
+    );
+    assert.equal(texts(a.r).length, 0);
+    bed.hs.faults.holdToDevice(alice.userId, false);
+    const late = await a.r.waitFor((e) => isText(e) && e.text === 'key comes later', 15_000);
+    assert.equal(late.type === 'text' && late.from, bob.userId);
+    await sleep(300);
+    assert.deepEqual(texts(a.r), ['key comes later'], 'delivered once');
+  });
+
   it('survives malformed and plaintext events in an encrypted room, and keeps delivering', async () => {
     const alice = await bed.account('alice');
     const mallory = await bed.account('mallory');

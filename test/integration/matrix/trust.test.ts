@@ -117,6 +117,39 @@ describe('matrix device trust', () => {
     assert.ok(devices.some((d) => d.deviceId === carol.deviceId && d.crossSigningVerified));
   });
 
+  it('warns loudly when a known peer’s identity changes (trust on first use)', async () => {
+    const frank = await bed.account('frank');
+    const gina = await bed.account('gina');
+    const warnings: string[] = [];
+    const f = createMatrixTransport(
+      bed.options(frank, {
+        log: (level, message) => {
+          if (level === 'warn') warnings.push(message);
+        },
+      }),
+    );
+    await f.connect();
+    open.push(f);
+    const g = await connect(gina);
+    assert.equal(await matrixTrust(g).bootstrapCrossSigning(gina.password), 'created');
+    const workspace = bed.workspace('tofu');
+    await f.joinWorkspace(workspace);
+    await g.joinWorkspace(workspace);
+    // Frank first sees gina's identity (and pins it) when he encrypts to her.
+    await f.send({ kind: 'workspace', workspace }, { type: 'text', text: 'hi gina' });
+    assert.equal(warnings.filter((w) => /identity of/.test(w)).length, 0);
+    await matrixTrust(g).bootstrapCrossSigning(gina.password, { reset: true });
+    for (let i = 0; i < 100 && !warnings.some((w) => w.includes(gina.userId)); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.ok(
+      warnings.some(
+        (w) => /WARNING: the identity of .* changed/.test(w) && w.includes(gina.userId),
+      ),
+      warnings.join('\n'),
+    );
+  });
+
   it('backs room keys up under a recovery key, and a new device restores them with it', async () => {
     const dana = await bed.account('dana');
     const erin = await bed.account('erin');
