@@ -76,6 +76,11 @@ export class RemoteTransport implements T.Transport {
     return this.#network;
   }
 
+  /** Matrix rooms are the account's; MUC presence is the connection's (see transport.ts). */
+  get membership(): 'session' | 'durable' {
+    return this.#network === 'matrix' ? 'durable' : 'session';
+  }
+
   get address(): string {
     return this.#address;
   }

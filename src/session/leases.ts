@@ -53,9 +53,24 @@ export class WorkspaceLeases {
     });
   }
 
-  /** Release every lease of a client that went away. */
+  /**
+   * Release every lease of a client that went away. Where membership is durable (Matrix), a
+   * command ending is no reason for the account to leave a room: only an explicit release
+   * (the client's own leaveWorkspace) leaves.
+   */
   async releaseAll(holder: Holder): Promise<void> {
-    await Promise.all(this.heldBy(holder).map((workspace) => this.release(workspace, holder)));
+    await Promise.all(
+      this.heldBy(holder).map((workspace) =>
+        this.#transport.membership === 'durable'
+          ? this.#serial(workspace, () => {
+              const holders = this.#holders.get(workspace);
+              holders?.delete(holder);
+              if (holders?.size === 0) this.#holders.delete(workspace);
+              return Promise.resolve();
+            })
+          : this.release(workspace, holder),
+      ),
+    );
   }
 
   /** The workspaces `holder` holds. */

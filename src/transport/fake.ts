@@ -115,6 +115,7 @@ export class FakeNetwork {
 /** One peer on a FakeNetwork. */
 export class FakeTransport implements Transport {
   readonly network = 'fake';
+  readonly membership = 'session';
   readonly address: string;
   #state: ConnectionState = 'offline';
   readonly #net: FakeNetwork;

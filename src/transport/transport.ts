@@ -148,6 +148,13 @@ export interface StateEntry {
 /** The one interface every feature uses to reach peers. */
 export interface Transport {
   readonly network: Network;
+  /**
+   * What joining a workspace means. `session`: presence in it lasts while this connection is
+   * in it (an XMPP MUC), so joining only to send and leaving after is the polite thing.
+   * `durable`: membership belongs to the account and outlives connections (a Matrix room);
+   * leaving is a deliberate act, never tidiness.
+   */
+  readonly membership: 'session' | 'durable';
   /** Our own address (set once connected). */
   readonly address: string;
   readonly state: ConnectionState;

@@ -195,15 +195,47 @@ describe('mx-agent CLI on Matrix (dev homeserver)', () => {
         [alice.userId, 'payload', { n: 1, s: 'ü' }],
       ],
     );
-    // What the server stored is ciphertext: look at the room as a member would.
-    const rooms = await call(
+    // What the server stored is ciphertext: read the workspace as a member would.
+    const roomId = String(
+      (
+        await call(
+          bed.hs,
+          'GET',
+          `/_matrix/client/v3/directory/room/${encodeURIComponent(workspace)}`,
+        )
+      ).body.room_id,
+    );
+    const room = encodeURIComponent(roomId);
+    const history = await call(
       bed.hs,
       'GET',
-      '/_matrix/client/v3/joined_rooms',
+      `/_matrix/client/v3/rooms/${room}/messages?dir=b&limit=50`,
       undefined,
       bob.accessToken,
     );
-    assert.ok(Array.isArray(rooms.body.joined_rooms));
+    const chunk = history.body.chunk as { type: string; sender: string }[];
+    // Alice's message events in the room: only ciphertext, whatever their kind.
+    const fromAlice = chunk.filter(
+      (e) =>
+        e.sender === alice.userId &&
+        (e.type === 'm.room.encrypted' ||
+          e.type === 'm.room.message' ||
+          e.type.startsWith('org.mxagent.')),
+    );
+    assert.deepEqual(
+      fromAlice.map((e) => e.type),
+      ['m.room.encrypted'],
+    );
+    assert.ok(!JSON.stringify(history.body).includes('hello room'));
+    // On Matrix, membership is the account's: sending into a workspace does not leave it after.
+    const members = await call(
+      bed.hs,
+      'GET',
+      `/_matrix/client/v3/rooms/${room}/joined_members`,
+      undefined,
+      bob.accessToken,
+    );
+    assert.ok(alice.userId in (members.body.joined as Record<string, unknown>));
   });
 
   it('verifies devices with emoji between two profiles, answered on stdin', async () => {

@@ -62,8 +62,10 @@ export async function sendOnce(
     const { id } = await transport.send(target, content, wait);
     return { id, to: target.workspace, target: 'workspace' };
   } finally {
-    // Leaving is tidiness: the message is already sent (or its error is what matters).
-    if (!joined) await transport.leaveWorkspace(target.workspace, wait).catch(() => undefined);
+    // Leaving a room joined only for this message is tidiness where presence is per connection
+    // (XMPP); where membership is the account's (Matrix), the sender stays a member.
+    if (!joined && transport.membership === 'session')
+      await transport.leaveWorkspace(target.workspace, wait).catch(() => undefined);
   }
 }
 

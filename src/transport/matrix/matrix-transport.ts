@@ -100,6 +100,7 @@ function fromPresence(presence: string | undefined): T.Availability {
 /** Transport over Matrix. */
 export class MatrixTransport implements T.Transport {
   readonly network = 'matrix';
+  readonly membership = 'durable';
   readonly #options: MatrixTransportOptions;
   readonly #listeners: Listeners;
   #client: MatrixClient | undefined;

@@ -27,6 +27,7 @@ import { destroy, openClientSession, openComponentSession, type XmppSession } fr
 /** Transport over XMPP (client or component). */
 export class XmppTransport implements T.Transport {
   readonly network = 'xmpp';
+  readonly membership = 'session';
   readonly #options: XmppTransportOptions;
   readonly #listeners: Listeners;
   readonly #outbox = new Outbox();
