@@ -58,6 +58,26 @@ function better(next: KeyBackupData, current: KeyBackupData): boolean {
   return next.forwarded_count < current.forwarded_count;
 }
 
+/** The WHERE clause selecting a version's keys, one room's, or one session's. */
+function scope(
+  userId: string,
+  version: number,
+  roomId?: string,
+  sessionId?: string,
+): { where: string; args: (string | number)[] } {
+  let where = 'user_id = ? AND version = ?';
+  const args: (string | number)[] = [userId, version];
+  if (roomId !== undefined) {
+    where += ' AND room_id = ?';
+    args.push(roomId);
+  }
+  if (sessionId !== undefined) {
+    where += ' AND session_id = ?';
+    args.push(sessionId);
+  }
+  return { where, args };
+}
+
 /** Backups of every user, over the store. */
 export class KeyBackups {
   readonly #db: DatabaseSync;
@@ -143,31 +163,15 @@ export class KeyBackups {
   }
 
   keys(userId: string, version: number, roomId?: string, sessionId?: string): KeyRow[] {
-    let sql = 'SELECT room_id, session_id, data FROM backup_keys WHERE user_id = ? AND version = ?';
-    const args: (string | number)[] = [userId, version];
-    if (roomId !== undefined) {
-      sql += ' AND room_id = ?';
-      args.push(roomId);
-    }
-    if (sessionId !== undefined) {
-      sql += ' AND session_id = ?';
-      args.push(sessionId);
-    }
-    return this.#db.prepare(sql).all(...args) as unknown as KeyRow[];
+    const { where, args } = scope(userId, version, roomId, sessionId);
+    return this.#db
+      .prepare(`SELECT room_id, session_id, data FROM backup_keys WHERE ${where}`)
+      .all(...args) as unknown as KeyRow[];
   }
 
   remove(userId: string, version: number, roomId?: string, sessionId?: string): void {
-    let sql = 'DELETE FROM backup_keys WHERE user_id = ? AND version = ?';
-    const args: (string | number)[] = [userId, version];
-    if (roomId !== undefined) {
-      sql += ' AND room_id = ?';
-      args.push(roomId);
-    }
-    if (sessionId !== undefined) {
-      sql += ' AND session_id = ?';
-      args.push(sessionId);
-    }
-    this.#db.prepare(sql).run(...args);
+    const { where, args } = scope(userId, version, roomId, sessionId);
+    this.#db.prepare(`DELETE FROM backup_keys WHERE ${where}`).run(...args);
   }
 }
 

@@ -107,13 +107,7 @@ export class Rooms {
     const rule = this.store.state(roomId, 'm.room.join_rules', '')?.content.join_rule;
     if (rule !== 'public' && membership !== 'invite')
       throw forbidden(`${userId} is not invited to ${roomId}`);
-    this.store.append({
-      room_id: roomId,
-      sender: userId,
-      type: 'm.room.member',
-      state_key: userId,
-      content: this.#member('join', userId),
-    });
+    this.#appendMember(roomId, userId, userId, this.#member('join', userId));
     return roomId;
   }
 
@@ -124,38 +118,20 @@ export class Rooms {
     const membership = this.store.membership(roomId, target);
     if (membership === 'join' || membership === 'ban')
       throw forbidden(`${target} is ${membership === 'join' ? 'already in the room' : 'banned'}`);
-    this.store.append({
-      room_id: roomId,
-      sender,
-      type: 'm.room.member',
-      state_key: target,
-      content: this.#member('invite', target),
-    });
+    this.#appendMember(roomId, sender, target, this.#member('invite', target));
   }
 
   /** After a profile change: a new join event with the new profile in each of the user's rooms. */
   profileChanged(userId: string): void {
     for (const roomId of this.store.roomsOf(userId, ['join']))
-      this.store.append({
-        room_id: roomId,
-        sender: userId,
-        type: 'm.room.member',
-        state_key: userId,
-        content: this.#member('join', userId),
-      });
+      this.#appendMember(roomId, userId, userId, this.#member('join', userId));
   }
 
   leave(userId: string, roomId: string): void {
     const membership = this.store.membership(roomId, userId);
     if (membership !== 'join' && membership !== 'invite')
       throw forbidden(`${userId} is not in ${roomId}`);
-    this.store.append({
-      room_id: roomId,
-      sender: userId,
-      type: 'm.room.member',
-      state_key: userId,
-      content: { membership: 'leave' },
-    });
+    this.#appendMember(roomId, userId, userId, { membership: 'leave' });
   }
 
   /** PUT /send: a message event, idempotent per transaction. */
@@ -211,6 +187,22 @@ export class Rooms {
   }
 
   /** Member event content: the membership and the member's current profile. */
+  /** Append an m.room.member event: `sender` changes the membership of `target`. */
+  #appendMember(
+    roomId: string,
+    sender: string,
+    target: string,
+    content: Record<string, unknown>,
+  ): void {
+    this.store.append({
+      room_id: roomId,
+      sender,
+      type: 'm.room.member',
+      state_key: target,
+      content,
+    });
+  }
+
   #member(membership: 'join' | 'invite', userId: string): Record<string, unknown> {
     return { membership, ...this.#profileOf(userId) };
   }

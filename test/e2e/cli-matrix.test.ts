@@ -9,7 +9,14 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { databaseId } from '../../src/transport/matrix/store.ts';
 import { MatrixTestbed, type MatrixAccount } from '../support/matrix-peers.ts';
-import { runCli, startCli, stopHosts, tempHome, waitForStderr } from '../support/cli.ts';
+import {
+  runCli,
+  startCli,
+  startListening,
+  stopHosts,
+  tempHome,
+  waitForStderr,
+} from '../support/cli.ts';
 import { call } from '../support/devserver.ts';
 
 describe('mx-agent CLI on Matrix (dev homeserver)', () => {
@@ -138,7 +145,7 @@ describe('mx-agent CLI on Matrix (dev homeserver)', () => {
     const r = await runCli(login('b', bob), env, `${bob.password}\n`);
     assert.equal(r.code, 0, r.stderr);
     const workspace = bed.workspace('cli');
-    const listener = startCli(
+    const listener = await startListening(
       [
         '--profile',
         'b',
@@ -152,11 +159,9 @@ describe('mx-agent CLI on Matrix (dev homeserver)', () => {
         '40',
       ],
       env,
+      /listening as /,
+      40_000,
     );
-    let stdout = '';
-    listener.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
-    const closed = new Promise<number | null>((resolve) => listener.once('close', resolve));
-    await waitForStderr(listener, /listening as /, 40_000);
     // A second command on the listening profile, while listen runs: joins the same workspace.
     const alsoB = await runCli(['--profile', 'b', 'send', workspace, 'from b too'], env);
     assert.equal(alsoB.code, 0, alsoB.stderr);
@@ -181,8 +186,9 @@ describe('mx-agent CLI on Matrix (dev homeserver)', () => {
       60_000,
     );
     assert.equal(payload.code, 0, payload.stderr);
-    assert.equal(await closed, 0);
-    const got = stdout
+    assert.equal(await listener.closed, 0);
+    const got = listener
+      .stdout()
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line) as Record<string, unknown>)
@@ -196,15 +202,7 @@ describe('mx-agent CLI on Matrix (dev homeserver)', () => {
       ],
     );
     // What the server stored is ciphertext: read the workspace as a member would.
-    const roomId = String(
-      (
-        await call(
-          bed.hs,
-          'GET',
-          `/_matrix/client/v3/directory/room/${encodeURIComponent(workspace)}`,
-        )
-      ).body.room_id,
-    );
+    const roomId = await bed.roomIdOf(workspace);
     const room = encodeURIComponent(roomId);
     const history = await call(
       bed.hs,
@@ -239,13 +237,16 @@ describe('mx-agent CLI on Matrix (dev homeserver)', () => {
   });
 
   it('verifies devices with emoji between two profiles, answered on stdin', async () => {
-    const asker = startCli(
-      ['--profile', 'a', '--json', 'verify', bob.userId, '--timeout', '60'],
+    // Bob waits for the request first (a request that reaches his running session host instead
+    // would be answered by nobody), then alice asks.
+    const answerer = startCli(
+      ['--profile', 'b', '--json', 'verify', '--incoming', alice.userId, '--timeout', '60'],
       env,
       'y\n',
     );
-    const answerer = startCli(
-      ['--profile', 'b', '--json', 'verify', '--incoming', alice.userId],
+    await waitForStderr(answerer, /waiting for a verification request/, 30_000);
+    const asker = startCli(
+      ['--profile', 'a', '--json', 'verify', bob.userId, '--timeout', '60'],
       env,
       'y\n',
     );

@@ -11,6 +11,7 @@ import {
   TEST_HOST_IDLE_MS,
   runCli,
   startCli,
+  startListening,
   stopHosts,
   tempHome,
   waitForStderr,
@@ -95,7 +96,7 @@ describe(
     it('listen and send on the same profile at once both work, through one host', async () => {
       if (!server) return;
       const room = `s-${uniqueUser('room')}@${server.mucDomain}`;
-      const listener = startCli(
+      const listener = await startListening(
         [
           '--profile',
           'a',
@@ -110,10 +111,6 @@ describe(
         ],
         env,
       );
-      let stdout = '';
-      listener.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
-      const closed = new Promise<number | null>((resolve) => listener.once('close', resolve));
-      await waitForStderr(listener, /listening as /);
       const [host] = await status('a');
       assert.equal(host?.running, true);
       // Same profile, same moment: a direct send, and a send into the listener's own room
@@ -132,8 +129,9 @@ describe(
       assert.equal(fromB.code, 0, fromB.stderr);
       const direct = await runCli(['--profile', 'b', 'send', alice, 'b to a'], env);
       assert.equal(direct.code, 0, direct.stderr);
-      assert.equal(await closed, 0);
-      const texts = stdout
+      assert.equal(await listener.closed, 0);
+      const texts = listener
+        .stdout()
         .trim()
         .split('\n')
         .map((l) => JSON.parse(l) as { type: string; text?: string })

@@ -3,7 +3,14 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ProsodyServer } from '../../dev/xmpp/prosody.ts';
-import { runCli, startCli, stopHosts, tempHome, waitForStderr } from '../support/cli.ts';
+import {
+  runCli,
+  startCli,
+  startListening,
+  stopHosts,
+  tempHome,
+  waitForStderr,
+} from '../support/cli.ts';
 import { prosodyForTests, uniqueUser } from '../support/prosody.ts';
 
 const server = await prosodyForTests();
@@ -107,7 +114,7 @@ describe(
       const login = await runCli(['--profile', 'b', ...bob.args], env, `${bob.password}\n`);
       assert.equal(login.code, 0, login.stderr);
       const room = `cli-${uniqueUser('room')}@${server.mucDomain}`;
-      const listener = startCli(
+      const listener = await startListening(
         [
           '--profile',
           'b',
@@ -122,10 +129,6 @@ describe(
         ],
         env,
       );
-      let stdout = '';
-      listener.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
-      const closed = new Promise<number | null>((resolve) => listener.once('close', resolve));
-      await waitForStderr(listener, /listening as /);
       const direct = await runCli(['--profile', 'a', 'send', bob.jid, 'hello', 'bob'], env);
       assert.equal(direct.code, 0, direct.stderr);
       const id = /^sent (\S+) to /.exec(direct.stdout)?.[1];
@@ -142,8 +145,9 @@ describe(
         'line one\nline two\n',
       );
       assert.equal(piped.code, 0, piped.stderr);
-      assert.equal(await closed, 0);
-      const lines = stdout
+      assert.equal(await listener.closed, 0);
+      const lines = listener
+        .stdout()
         .trim()
         .split('\n')
         .map(

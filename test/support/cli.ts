@@ -92,3 +92,27 @@ export function waitForStderr(
     });
   });
 }
+
+/** A running `listen` (or any long command) whose output is collected. */
+export interface RunningCli {
+  readonly child: ChildProcess;
+  /** Everything printed on stdout so far. */
+  stdout(): string;
+  /** Resolves with the exit code. */
+  readonly closed: Promise<number | null>;
+}
+
+/** Start a long-running command and wait until it prints `ready` on stderr (`listening as`). */
+export async function startListening(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  ready = /listening as /,
+  timeoutMs = 15_000,
+): Promise<RunningCli> {
+  const child = startCli(args, env);
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  const closed = new Promise<number | null>((resolve) => child.once('close', resolve));
+  await waitForStderr(child, ready, timeoutMs);
+  return { child, stdout: () => out, closed };
+}

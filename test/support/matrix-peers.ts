@@ -119,6 +119,18 @@ export class MatrixTestbed {
     return createMatrixTransport(this.options(await this.account(), extra));
   }
 
+  /** The room id an alias points to, as the directory answers. */
+  async roomIdOf(alias: string): Promise<string> {
+    const r = await call(
+      this.hs,
+      'GET',
+      `/_matrix/client/v3/directory/room/${encodeURIComponent(alias)}`,
+    );
+    if (typeof r.body.room_id !== 'string')
+      throw new Error(`no room for ${alias}: ${String(r.status)}`);
+    return r.body.room_id;
+  }
+
   /** A workspace alias nobody has used yet. */
   workspace(prefix = 'ws'): string {
     return `#${prefix}${String(process.pid)}-${String(++this.#users)}:${this.hs.serverName}`;

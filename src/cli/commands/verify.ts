@@ -16,7 +16,8 @@ export function verifyCommand(context: ContextSource): Command {
 Both sides see seven emoji; if they are the same on both screens, nobody is in
 the middle and each side then trusts the other's device. Answer the question
 with y only after comparing them with the other person (in a call, or face to
-face). The answer is read from stdin, so a script can answer too.
+face). The answer is read from stdin, so a script can answer too. Start the
+side that answers (--incoming) first, then the side that asks.
 
 Verification uses the device's keys, which only one process may hold: the
 profile's session host is stopped first and comes back with the next command.

@@ -25,7 +25,11 @@ import {
   type RoomMember,
   type User,
 } from 'matrix-js-sdk';
-import { CryptoEvent, type VerificationRequest } from 'matrix-js-sdk/lib/crypto-api/index.js';
+import {
+  CryptoEvent,
+  VerificationPhase,
+  type VerificationRequest,
+} from 'matrix-js-sdk/lib/crypto-api/index.js';
 import { Trust } from './trust.ts';
 import {
   AuthError,
@@ -131,6 +135,8 @@ export class MatrixTransport implements T.Transport {
   readonly #reportedUndecryptable = new Set<string>();
   /** A secret-storage key given for the current trust operation (backup set-up or restore). */
   #secretStorageKey: Uint8Array<ArrayBuffer> | undefined;
+  /** Verification requests received, newest last. */
+  readonly #verificationRequests: VerificationRequest[] = [];
 
   constructor(options: MatrixTransportOptions) {
     this.#options = options;
@@ -325,6 +331,11 @@ export class MatrixTransport implements T.Transport {
       this.#log('warn', `the homeserver logged out ${this.#options.userId}: log in again`);
       void this.close(new AuthError('the homeserver invalidated the access token; log in again'));
     });
+    client.on(CryptoEvent.VerificationRequestReceived, (request) => {
+      // Kept (bounded) for `verify --incoming` started after the request arrived.
+      this.#verificationRequests.push(request);
+      if (this.#verificationRequests.length > 16) this.#verificationRequests.shift();
+    });
     client.on(CryptoEvent.UserTrustStatusChanged, (userId, status) => {
       if (status.needsUserApproval) {
         this.#log(
@@ -432,9 +443,15 @@ export class MatrixTransport implements T.Transport {
     from: string | undefined,
     signal: AbortSignal,
   ): Promise<VerificationRequest> {
+    const wanted = (request: VerificationRequest): boolean =>
+      (from === undefined || request.otherUserId === from) &&
+      request.phase === VerificationPhase.Requested;
+    // A request may have come in with the first sync, before anyone asked for it.
+    const waiting = this.#verificationRequests.find(wanted);
+    if (waiting) return Promise.resolve(waiting);
     return new Promise((resolve, reject) => {
       const onRequest = (request: VerificationRequest): void => {
-        if (from !== undefined && request.otherUserId !== from) {
+        if (!wanted(request)) {
           this.#log('warn', `ignoring a verification request from ${request.otherUserId}`);
           return;
         }

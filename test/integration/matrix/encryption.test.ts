@@ -145,15 +145,7 @@ describe('matrix transport: restarts, rate limits, hostile input', () => {
     const a = await connect(alice);
     const workspace = bed.workspace();
     await a.t.joinWorkspace(workspace);
-    const roomId = String(
-      (
-        await call(
-          bed.hs,
-          'GET',
-          `/_matrix/client/v3/directory/room/${encodeURIComponent(workspace)}`,
-        )
-      ).body.room_id,
-    );
+    const roomId = await bed.roomIdOf(workspace);
     const room = encodeURIComponent(roomId);
     await call(bed.hs, 'POST', `/_matrix/client/v3/join/${room}`, {}, mallory.accessToken);
     const put = (type: string, content: unknown, txn: string) =>
