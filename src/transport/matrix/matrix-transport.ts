@@ -56,7 +56,7 @@ import {
   sdkLogger,
   unrefSdkRequestTimers,
 } from './sdk.ts';
-import { indexedDbFor, Ledger, lockStore, storageKey, tightenModes } from './store.ts';
+import { indexedDbFor, Ledger, lockStore, releaseIndexedDb, storageKey } from './store.ts';
 
 const MEGOLM = { algorithm: 'm.megolm.v1.aes-sha2' };
 const ENCRYPTION_STATE = { type: 'm.room.encryption', state_key: '', content: MEGOLM };
@@ -216,7 +216,6 @@ export class MatrixTransport implements T.Transport {
       cryptoDatabasePrefix: `${prefix}-crypto`,
       storageKey: storageKey(opts.storeDir),
     });
-    tightenModes(opts.storeDir);
     this.#wire(client);
     const ready = Promise.withResolvers<undefined>();
     // Restarting from a saved sync, "prepared" means "loaded from disk": connected means the
@@ -395,6 +394,7 @@ export class MatrixTransport implements T.Transport {
       this.#log('warn', `could not save the Matrix sync state: ${messageOf(error)}`);
     });
     this.#store = undefined;
+    if (this.#unlock) await releaseIndexedDb(this.#options.storeDir);
     this.#ledger?.close();
     this.#ledger = undefined;
     this.#unlock?.();

@@ -3,23 +3,15 @@
  * - `lock`: the pid of the one process allowed to use the store (the Rust crypto store is not
  *   safe to share; two syncing processes would also consume each other's to-device messages);
  * - `storage.key`: 32 random bytes (mode 0600) that encrypt the crypto database;
- * - beside the directory, `<name>-crypto…` and `<name>-sync…` SQLite files: IndexedDB
- *   (indexeddbshim) holding the Rust crypto store (encrypted with the storage key) and the sync
- *   store (rooms, state and the sync token, so a restart syncs on from where it stopped);
+ * - `indexeddb.sqlite`: the IndexedDB databases (durable-idb.ts) of the Rust crypto store
+ *   (its contents encrypted with the storage key) and of the sync store (rooms, state and the
+ *   sync token, so a restart syncs on from where it stopped);
  * - `ledger.db`: which events were delivered to listeners, and since when this device listens,
  *   so a restart neither loses nor re-delivers events.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import {
-  chmodSync,
-  mkdirSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { ConfigError, RefusedError, messageOf } from '../../errors.ts';
 
@@ -98,89 +90,27 @@ export function storageKey(dir: string): Uint8Array {
   return new Uint8Array(key);
 }
 
-let indexedDbBase: string | undefined;
-
 /**
- * indexeddbshim opens its SQLite files in rollback-journal mode with full synchronous writes:
- * every IndexedDB transaction (the crypto store writes one per encrypted or decrypted message)
- * waits for an fsync, which made an encrypted round trip cost ~3× a plaintext one. Switch each
- * of its databases to write-ahead logging with `synchronous = NORMAL` on first use — still
- * atomic and consistent, and durable across a crash of the process (kill -9); only the last
- * transactions before a power loss can be lost, as with a browser's IndexedDB.
- */
-/**
- * indexeddbshim moves between the steps of every IndexedDB transaction with `setTimeout(fn, 0)`
- * (several hops per transaction), and Node clamps those to 1 ms: the crypto store's few
- * transactions per message added ~20 ms to each encrypted send and receive. Those hops only
- * need to be a new macrotask (so a transaction commits when its task ends, as IndexedDB
- * requires); `setImmediate` is one, without the clamp. Nothing cancels them (the library never
- * calls clearTimeout), so the swap is safe. Only zero-delay timers are inspected.
- */
-function calledFromIndexedDb(): boolean {
-  // A few frames reach the library's call site (through other setTimeout wrappers); a short
-  // trace keeps this cheap.
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 6;
-  const stack = new Error().stack ?? '';
-  Error.stackTraceLimit = limit;
-  return /\/(indexeddbshim|eventtargeter)\//.test(stack);
-}
-
-function immediateIndexedDbHops(): void {
-  const original = globalThis.setTimeout;
-  const patched = (handler: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) => {
-    if (!ms && typeof handler === 'function' && calledFromIndexedDb()) {
-      return setImmediate(handler, ...args) as unknown as NodeJS.Timeout;
-    }
-    return original(handler, ms, ...args);
-  };
-  globalThis.setTimeout = Object.assign(patched, original);
-}
-
-async function useWriteAheadLog(): Promise<void> {
-  const { default: Database } = await import('better-sqlite3');
-  const proto = Database.prototype as unknown as {
-    prepare: (this: object, ...args: unknown[]) => unknown;
-    pragma: (this: object, source: string) => unknown;
-  };
-  const tuned = new WeakSet<object>();
-  const prepare = proto.prepare;
-  proto.prepare = function (this: object, ...args: unknown[]) {
-    if (!tuned.has(this)) {
-      tuned.add(this);
-      proto.pragma.call(this, 'journal_mode = WAL');
-      proto.pragma.call(this, 'synchronous = NORMAL');
-    }
-    return prepare.apply(this, args);
-  };
-}
-
-/**
- * Provide IndexedDB (on SQLite) for the store's databases and return their name prefix.
- * indexeddbshim keeps one base directory per process, so every store of one process must live
- * in the same parent directory (they do: `<data>/matrix/<device>`); names keep them apart.
+ * Provide IndexedDB for the store's databases (crypto store, sync store) and return the prefix
+ * of their names: durable, in `<store>/indexeddb.sqlite` (see durable-idb.ts).
  */
 export async function indexedDbFor(storeDir: string): Promise<string> {
-  const base = dirname(storeDir);
-  if (indexedDbBase === undefined) {
-    privateDir(base);
-    await useWriteAheadLog();
-    immediateIndexedDbHops();
-    const { default: setGlobalVars } = await import('indexeddbshim');
-    setGlobalVars(globalThis as never, { checkOrigin: false, databaseBasePath: base });
-    indexedDbBase = base;
-  } else if (indexedDbBase !== base) {
-    throw new ConfigError(
-      `Matrix stores of one process must share a directory: ${indexedDbBase} is in use, got ${storeDir}`,
-    );
-  }
-  return databaseId(storeDir);
+  privateDir(storeDir);
+  const id = databaseId(storeDir);
+  const { useDurableIndexedDb } = await import('./durable-idb.ts');
+  await useDurableIndexedDb(id, join(storeDir, 'indexeddb.sqlite'));
+  return id;
+}
+
+/** Stop persisting the store's databases (the transport closed). */
+export async function releaseIndexedDb(storeDir: string): Promise<void> {
+  const { releaseDurableIndexedDb } = await import('./durable-idb.ts');
+  releaseDurableIndexedDb(databaseId(storeDir));
 }
 
 /**
- * The name stem of a store's IndexedDB databases: lower-case hex, because indexeddbshim
- * escapes upper case and punctuation in file names and the files must be found again (to make
- * them private, and to delete them on logout).
+ * The stem of a store's IndexedDB database names: unique per store directory, so the stores of
+ * several devices can share one process (tests do) and each database finds its file.
  */
 export function databaseId(storeDir: string): string {
   return `mxa${createHash('sha256').update(basename(storeDir)).digest('hex').slice(0, 24)}`;
@@ -192,27 +122,6 @@ export function databaseId(storeDir: string): string {
  */
 export function wipeStore(storeDir: string): void {
   rmSync(storeDir, { recursive: true, force: true });
-  const id = databaseId(storeDir);
-  let names: string[];
-  try {
-    names = readdirSync(dirname(storeDir));
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    if (name.includes(id)) rmSync(join(dirname(storeDir), name), { force: true });
-  }
-}
-
-/** Make the store's database files private (SQLite creates them with the umask). */
-export function tightenModes(storeDir: string): void {
-  const base = dirname(storeDir);
-  const id = databaseId(storeDir);
-  for (const name of readdirSync(base)) {
-    const file = join(base, name);
-    if ((name.includes(id) || name.startsWith('__sysdb__')) && statSync(file).isFile())
-      chmodSync(file, 0o600);
-  }
 }
 
 /** Delivered events and the time this device started listening. */
