@@ -8,7 +8,10 @@ import { randomBytes } from 'node:crypto';
 import { linkSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { RefusedError, messageOf } from '../errors.ts';
 import { formatMs, sleep } from '../transport/deadline.ts';
+import { isAlive, processStart } from '../processes.ts';
 import { errnoCode } from './errno.ts';
+
+export { isAlive } from '../processes.ts';
 import { isObject } from './shapes.ts';
 
 /** What the lock file says. */
@@ -43,44 +46,11 @@ export function readLock(path: string): LockInfo | undefined {
   return text === undefined ? undefined : parseLock(text);
 }
 
-/**
- * True while a process with this pid runs (ours or, with EPERM, another user's). An exited host
- * whose parent has not reaped it yet (a zombie: detached hosts are reaped by whatever adopted
- * them, which may take a while) has stopped, so on Linux it counts as gone.
- */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return errnoCode(error) === 'EPERM';
-  }
-  return !isZombie(pid);
-}
-
 /** True while the process that took the lock still runs: same pid, and not a later one reusing it. */
 export function holderAlive(info: LockInfo): boolean {
   if (!isAlive(info.pid)) return false;
   const start = processStart(info.pid);
   return info.processStart === undefined || start === undefined || start === info.processStart;
-}
-
-/** Fields of /proc/PID/stat after "pid (comm)"; comm may hold spaces and parentheses. */
-function procStat(pid: number): string[] | undefined {
-  try {
-    const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined;
-  }
-}
-
-function isZombie(pid: number): boolean {
-  return procStat(pid)?.[0] === 'Z';
-}
-
-/** Field 22 of proc(5) stat, starttime: fixed for the life of a process. */
-function processStart(pid: number): string | undefined {
-  return procStat(pid)?.[19];
 }
 
 /**

@@ -235,6 +235,51 @@ describe('mx-agent CLI on Matrix (dev homeserver)', () => {
     assert.ok(alice.userId in (members.body.joined as Record<string, unknown>));
   });
 
+  it('a restarted agent (its host killed with SIGKILL) keeps its keys and repeats nothing', async () => {
+    const keysOf = async () => {
+      const r = await call(
+        bed.hs,
+        'POST',
+        '/_matrix/client/v3/keys/query',
+        { device_keys: { [bob.userId]: [] } },
+        alice.accessToken,
+      );
+      return (r.body.device_keys as Record<string, unknown>)[bob.userId];
+    };
+    const before = await keysOf();
+    // Make sure bob's host runs (it exits when idle), then kill it without warning.
+    const check = await runCli(['--profile', 'b', 'whoami', '--check'], env);
+    assert.equal(check.code, 0, check.stderr);
+    const status = JSON.parse((await runCli(['--json', 'daemon', 'status'], env)).stdout) as {
+      profile: string;
+      pid?: number;
+    }[];
+    const host = status.find((h) => h.profile === 'b');
+    assert.ok(host?.pid, JSON.stringify(status));
+    process.kill(host.pid, 'SIGKILL');
+    // Sent while bob's host is dead: the same Megolm session bob's store must still hold.
+    const sent = await runCli(['--profile', 'a', 'send', bob.userId, 'while you were down'], env);
+    assert.equal(sent.code, 0, sent.stderr);
+    const got = await runCli(
+      ['--profile', 'b', '--json', 'listen', '--count', '1', '--timeout', '30'],
+      env,
+      undefined,
+      60_000,
+    );
+    assert.equal(got.code, 0, got.stderr);
+    const lines = got.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((m) => m.type === 'text' || m.type === 'payload');
+    assert.deepEqual(
+      lines.map((m) => [m.text, m.delayed]),
+      [['while you were down', true]],
+      'only the new message, decrypted, nothing delivered before',
+    );
+    assert.deepEqual(await keysOf(), before, 'same device, same keys');
+  });
+
   it('verifies devices with emoji between two profiles, answered on stdin', async () => {
     // Bob waits for the request first (a request that reaches his running session host instead
     // would be answered by nobody), then alice asks.

@@ -14,6 +14,7 @@ import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:
 import { basename, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { ConfigError, RefusedError, messageOf } from '../../errors.ts';
+import { isAlive, processStart } from '../../processes.ts';
 
 const KEY_BYTES = 32;
 /** Delivered event ids kept for de-duplication; older ones are beyond any sync overlap. */
@@ -28,16 +29,6 @@ function privateDir(dir: string): string {
   return dir;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Take the store's lock or throw RefusedError naming the process that holds it. */
 export function lockStore(dir: string): () => void {
   privateDir(dir);
@@ -47,7 +38,11 @@ export function lockStore(dir: string): () => void {
   }
   for (let attempt = 0; ; attempt++) {
     try {
-      writeFileSync(file, `${String(process.pid)}\n`, { mode: 0o600, flag: 'wx' });
+      // The pid and its start time: a reused pid is not mistaken for the holder.
+      writeFileSync(file, `${String(process.pid)} ${processStart(process.pid) ?? ''}\n`, {
+        mode: 0o600,
+        flag: 'wx',
+      });
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) {
@@ -55,8 +50,11 @@ export function lockStore(dir: string): () => void {
           cause: error,
         });
       }
-      const holder = Number.parseInt(readFileSync(file, 'utf8'), 10);
-      if (Number.isInteger(holder) && holder !== process.pid && alive(holder)) {
+      const [pidText = '', started] = readFileSync(file, 'utf8').trim().split(' ');
+      const holder = Number.parseInt(pidText, 10);
+      const same =
+        !started || processStart(holder) === undefined || processStart(holder) === started;
+      if (Number.isInteger(holder) && holder !== process.pid && isAlive(holder) && same) {
         throw new RefusedError(
           `the Matrix store ${dir} is in use by process ${String(holder)}; one process per device (stop it, or use its session host)`,
         );
