@@ -108,6 +108,9 @@ type Op =
 /** One store directory's SQLite file. */
 class Backing {
   readonly db: DatabaseSync;
+  /** Transactions journalling into this file that have not completed or aborted yet. */
+  pending = 0;
+  #released = false;
   readonly #put: StatementSync;
   readonly #delete: StatementSync;
   readonly #clear: StatementSync;
@@ -177,6 +180,25 @@ class Backing {
     }
   }
 
+  /**
+   * No new transactions come here; the file closes once those still running have been written
+   * (the SDK may finish writing after its client stopped).
+   */
+  release(): void {
+    this.#released = true;
+    this.#closeIfDone();
+  }
+
+  /** A journalled transaction completed or aborted. */
+  settled(): void {
+    this.pending--;
+    this.#closeIfDone();
+  }
+
+  #closeIfDone(): void {
+    if (this.#released && this.pending <= 0 && this.db.isOpen) this.db.close();
+  }
+
   forget(dbName: string): void {
     this.db.prepare('DELETE FROM records WHERE db = ?').run(dbName);
     this.db.prepare('DELETE FROM dbs WHERE name = ?').run(dbName);
@@ -219,8 +241,16 @@ function startJournal(
   if (!backing || restoring) return undefined;
   const journal = { dbName, ops: [] as Op[] };
   journals.set(tx._rollbackLog, journal);
+  backing.pending++;
   tx.addEventListener('complete', () => {
-    if (journal.ops.length > 0) backing.commit(journal.dbName, journal.ops);
+    try {
+      if (journal.ops.length > 0) backing.commit(journal.dbName, journal.ops);
+    } finally {
+      backing.settled();
+    }
+  });
+  tx.addEventListener('abort', () => {
+    backing.settled();
   });
   return journal;
 }
@@ -410,5 +440,5 @@ export async function useDurableIndexedDb(prefix: string, file: string): Promise
 export function releaseDurableIndexedDb(prefix: string): void {
   const backing = backings.get(prefix);
   backings.delete(prefix);
-  if (backing?.db.isOpen) backing.db.close();
+  backing?.release();
 }

@@ -81,21 +81,44 @@ async function runSas(
   signal: AbortSignal,
 ): Promise<string | undefined> {
   let otherDevice = request.otherDeviceId;
-  request.on(VerificationRequestEvent.Change, () => {
-    otherDevice ??= request.otherDeviceId;
+  // Every step below also ends when the other side cancels or our deadline passes.
+  const stopped = new Promise<never>((_, reject) => {
+    const onChange = (): void => {
+      otherDevice ??= request.otherDeviceId;
+      if (request.phase === VerificationPhase.Cancelled) {
+        reject(
+          new RefusedError(
+            `verification cancelled: ${request.cancellationCode ?? 'by the other side'}`,
+          ),
+        );
+      }
+    };
+    request.on(VerificationRequestEvent.Change, onChange);
+    const onAbort = (): void => {
+      void request.cancel().catch(() => undefined);
+      reject(new InterruptedError('verification interrupted'));
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
   });
-  await waitForPhase(
-    request,
-    (p) => p === VerificationPhase.Ready || p === VerificationPhase.Started,
-    signal,
+  stopped.catch(() => undefined);
+  const step = <T>(work: Promise<T>): Promise<T> => Promise.race([work, stopped]);
+  await step(
+    waitForPhase(
+      request,
+      (p) => p === VerificationPhase.Ready || p === VerificationPhase.Started,
+      signal,
+    ),
   );
   const verifier = start
-    ? await request.startVerification('m.sas.v1')
-    : await (async () => {
-        await waitForPhase(request, (p) => p === VerificationPhase.Started, signal);
-        if (!request.verifier) throw new RefusedError('the other side started no verification');
-        return request.verifier;
-      })();
+    ? await step(request.startVerification('m.sas.v1'))
+    : await step(
+        (async () => {
+          await waitForPhase(request, (p) => p === VerificationPhase.Started, signal);
+          if (!request.verifier) throw new RefusedError('the other side started no verification');
+          return request.verifier;
+        })(),
+      );
   const shown = new Promise<ShowSasCallbacks>((resolve) => {
     const existing = verifier.getShowSasCallbacks();
     if (existing) resolve(existing);
@@ -103,24 +126,27 @@ async function runSas(
   });
   const verified = verifier.verify();
   verified.catch(() => undefined);
-  const sas = await Promise.race([shown, verified.then(() => undefined)]);
+  const sas = await step(Promise.race([shown, verified.then(() => undefined)]));
   if (sas) {
     otherDevice ??= request.otherDeviceId;
     const emoji = sas.sas.emoji ?? [];
-    const matches = await decide({
-      peer: { userId: request.otherUserId, deviceId: request.otherDeviceId },
-      emoji,
-      ...(sas.sas.decimal ? { decimal: sas.sas.decimal } : {}),
-    });
+    const matches = await step(
+      decide({
+        peer: { userId: request.otherUserId, deviceId: request.otherDeviceId },
+        emoji,
+        ...(sas.sas.decimal ? { decimal: sas.sas.decimal } : {}),
+      }),
+    );
     if (!matches) {
       sas.mismatch();
       throw new RefusedError('the emoji did not match: verification cancelled, nothing trusted');
     }
-    await sas.confirm();
+    await step(sas.confirm());
   }
   try {
-    await verified;
+    await step(verified);
   } catch (error) {
+    if (error instanceof RefusedError || error instanceof InterruptedError) throw error;
     throw new RefusedError(`verification failed: ${messageOf(error)}`, { cause: error });
   }
   return otherDevice ?? request.otherDeviceId;

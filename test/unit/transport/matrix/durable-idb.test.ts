@@ -22,7 +22,7 @@ after(() => {
 /** Run `body` (an async function body with `idb` helpers in scope) in a fresh process. */
 function phase(body: string): unknown {
   const script = `
-    import { useDurableIndexedDb } from ${JSON.stringify(module)};
+    import { releaseDurableIndexedDb, useDurableIndexedDb } from ${JSON.stringify(module)};
     await useDurableIndexedDb('mxa0123', ${JSON.stringify(file)});
     const req = (r) => new Promise((res, rej) => { r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
     const txDone = (t) => new Promise((res, rej) => { t.oncomplete = () => res(); t.onabort = () => rej(t.error ?? new Error('aborted')); });
@@ -138,4 +138,19 @@ test('a transaction is on disk before the application hears that it completed', 
     return await onDisk;
   `);
   assert.equal(seen, 2);
+});
+
+test('a transaction still running when its store is released is written, then the file closes', () => {
+  phase(`
+    const db = await open(2);
+    const t = db.transaction(['extra'], 'readwrite');
+    t.objectStore('extra').put(4, 'late');
+    releaseDurableIndexedDb('mxa0123');
+    await txDone(t);
+  `);
+  const seen = phase(`
+    const db = await open(2);
+    return await req(db.transaction(['extra'], 'readonly').objectStore('extra').get('late'));
+  `);
+  assert.equal(seen, 4);
 });
