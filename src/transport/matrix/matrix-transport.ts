@@ -45,7 +45,10 @@ import { Listeners } from '../listeners.ts';
 import { assertValidOutbound } from '../payload.ts';
 import * as T from '../transport.ts';
 import { localpartOf, parseRoomReference, parseUserId, serverOf } from './address.ts';
-import { decodeEvent, encodeOutbound, EVENT_PREFIX } from './codec.ts';
+import { encodeOutbound } from './codec.ts';
+import { Inbound } from './inbound.ts';
+import { authError, isAuthFailure, mapMatrixError } from './matrix-errors.ts';
+import { assertStateType, listState, readState, writeState } from './state.ts';
 import { downloadBlob, uploadBlob } from './media.ts';
 import type { MatrixTransportOptions } from './options.ts';
 import {
@@ -128,11 +131,8 @@ export class MatrixTransport implements T.Transport {
   readonly #encrypted = new Set<string>();
   /** Per-room send chains: sends reach a room in the order they were made. */
   readonly #sendChains = new Map<string, Promise<unknown>>();
-  /** Undecryptable events reported once each, delivered when their key arrives. */
-  readonly #undecryptable = new Set<string>();
-  /** Live events per room waiting for earlier ones to finish decrypting. */
-  readonly #inbound = new Map<string, MatrixEvent[]>();
-  readonly #reportedUndecryptable = new Set<string>();
+  readonly #inbound: Inbound;
+
   /** A secret-storage key given for the current trust operation (backup set-up or restore). */
   #secretStorageKey: Uint8Array<ArrayBuffer> | undefined;
   /** Verification requests received, newest last. */
@@ -140,6 +140,18 @@ export class MatrixTransport implements T.Transport {
 
   constructor(options: MatrixTransportOptions) {
     this.#options = options;
+    this.#inbound = new Inbound({
+      userId: this.#options.userId,
+      floor: (roomId) => this.#floor(roomId),
+      record: (eventId) => this.#ledger?.record(eventId) === true,
+      encrypted: (roomId) => this.#encrypted.has(roomId),
+      directPeer: (roomId) => this.#directPeer.get(roomId),
+      nameOf: (roomId) => this.#nameOf(roomId),
+      onlineSince: () => this.#onlineSince,
+      emit: (event) => {
+        this.#emit(event);
+      },
+    });
     this.#listeners = new Listeners((error) => {
       this.#log('warn', `a transport listener threw: ${String(error)}`);
     });
@@ -301,13 +313,12 @@ export class MatrixTransport implements T.Transport {
     });
     client.on(RoomEvent.Timeline, (event, room, toStart, _removed, data) => {
       if (toStart || !room || !data.liveEvent) return;
-      this.#enqueue(event, room);
+      this.#inbound.enqueue(event, room);
     });
     client.on(MatrixEventEvent.Decrypted, (event) => {
       const room = client.getRoom(event.getRoomId());
       if (!room) return;
-      if (this.#undecryptable.has(event.getId() ?? '')) this.#consider(event, room);
-      else this.#drain(room);
+      this.#inbound.decrypted(event, room);
     });
     client.on(ClientEvent.Room, (room) => {
       this.#learnRoom(room);
@@ -472,82 +483,6 @@ export class MatrixTransport implements T.Transport {
   }
 
   // ── inbound ─────────────────────────────────────────────────────────────────────────────
-
-  /**
-   * Take a live timeline event in. Decryption finishes in any order, so each room has a queue
-   * and events leave it in timeline order: one still being decrypted holds back those after it.
-   */
-  #enqueue(event: MatrixEvent, room: Room): void {
-    const id = event.getId();
-    const sender = event.getSender();
-    if (!id || !sender || id.startsWith('~') || event.isState()) return;
-    if (sender === this.#options.userId) return;
-    if (event.getTs() < this.#floor(room.roomId)) return;
-    const queue = this.#inbound.get(room.roomId) ?? [];
-    queue.push(event);
-    this.#inbound.set(room.roomId, queue);
-    this.#drain(room);
-  }
-
-  #drain(room: Room): void {
-    const queue = this.#inbound.get(room.roomId);
-    while (queue?.[0] && !(queue[0].isBeingDecrypted() || queue[0].shouldAttemptDecryption())) {
-      this.#consider(queue.shift() as MatrixEvent, room);
-    }
-    if (queue?.length === 0) this.#inbound.delete(room.roomId);
-  }
-
-  #consider(event: MatrixEvent, room: Room): void {
-    const id = event.getId() ?? '';
-    const sender = event.getSender() ?? '';
-    if (event.isDecryptionFailure()) {
-      if (!this.#reportedUndecryptable.has(id)) {
-        this.#undecryptable.add(id);
-        this.#reportedUndecryptable.add(id);
-        this.#emit({
-          type: 'rejected',
-          from: sender,
-          reason: `cannot decrypt event ${id} from ${sender} in ${this.#nameOf(room.roomId)} yet (${event.decryptionFailureReason ?? 'no key'}); it is delivered if its key arrives`,
-        });
-      }
-      return;
-    }
-    this.#undecryptable.delete(id);
-    if (event.getWireType() !== 'm.room.encrypted' && this.#encrypted.has(room.roomId)) {
-      if (event.getType().startsWith(EVENT_PREFIX) || event.getType() === 'm.room.message') {
-        this.#emit({
-          type: 'rejected',
-          from: sender,
-          reason: `dropped plaintext event ${id} from ${sender} in the encrypted room ${this.#nameOf(room.roomId)}`,
-        });
-        return;
-      }
-    }
-    const decoded = decodeEvent(event.getType(), event.getContent());
-    if (!decoded) return;
-    if (decoded.type === 'rejected') {
-      this.#emit({ type: 'rejected', from: sender, reason: decoded.reason });
-      return;
-    }
-    if (!this.#ledger?.record(id)) return;
-    const peer = this.#directPeer.get(room.roomId);
-    const target: T.Target =
-      peer !== undefined
-        ? { kind: 'direct', address: sender }
-        : { kind: 'workspace', workspace: this.#nameOf(room.roomId) };
-    const common = {
-      id,
-      from: sender,
-      target,
-      timestamp: event.getTs(),
-      delayed: event.getTs() < this.#onlineSince,
-    };
-    this.#emit(
-      decoded.type === 'text'
-        ? { ...common, type: 'text', text: decoded.text }
-        : { ...common, type: 'payload', payload: decoded.payload },
-    );
-  }
 
   /** Events before this time in a room are history, not input. */
   #floor(roomId: string): number {
@@ -963,23 +898,12 @@ export class MatrixTransport implements T.Transport {
   ): Promise<void> {
     assertStateType(type);
     const roomId = this.#joinedRoom(workspace);
-    await withDeadline(`writing ${type} state in ${workspace}`, options, async (signal) => {
-      for (let attempt = 0; ; attempt++) {
-        await this.#online(signal);
-        try {
-          await this.#client_().sendStateEvent(
-            roomId,
-            `${EVENT_PREFIX}${type}` as never,
-            content as never,
-            key,
-          );
-          return;
-        } catch (error) {
-          if (!isTransient(error)) throw mapMatrixError(error, `write state in ${workspace}`);
-          await sleep(retryDelay(error, attempt), signal);
-        }
-      }
-    });
+    await withDeadline(`writing ${type} state in ${workspace}`, options, (signal) =>
+      writeState(() => this.#client_(), roomId, workspace, type, key, content, {
+        signal,
+        online: (s) => this.#online(s),
+      }),
+    );
   }
 
   async getState(
@@ -990,19 +914,9 @@ export class MatrixTransport implements T.Transport {
   ): Promise<T.JsonObject | undefined> {
     assertStateType(type);
     const roomId = this.#joinedRoom(workspace);
-    return withDeadline(`reading ${type} state in ${workspace}`, options, async () => {
-      try {
-        const content = (await this.#client_().getStateEvent(
-          roomId,
-          `${EVENT_PREFIX}${type}`,
-          key,
-        )) as T.JsonObject;
-        return Object.keys(content).length === 0 ? undefined : content;
-      } catch (error) {
-        if (error instanceof MatrixError && error.errcode === 'M_NOT_FOUND') return undefined;
-        throw mapMatrixError(error, `read state in ${workspace}`);
-      }
-    });
+    return withDeadline(`reading ${type} state in ${workspace}`, options, () =>
+      readState(this.#client_(), roomId, workspace, type, key),
+    );
   }
 
   async listState(
@@ -1012,81 +926,8 @@ export class MatrixTransport implements T.Transport {
   ): Promise<readonly T.StateEntry[]> {
     assertStateType(type);
     const roomId = this.#joinedRoom(workspace);
-    return withDeadline(`reading ${type} state in ${workspace}`, options, async () => {
-      let events: Record<string, unknown>[];
-      try {
-        events = (await this.#client_().roomState(roomId)) as unknown as Record<string, unknown>[];
-      } catch (error) {
-        throw mapMatrixError(error, `read state in ${workspace}`);
-      }
-      const wanted = `${EVENT_PREFIX}${type}`;
-      return events.flatMap((e): T.StateEntry[] => {
-        const content = e.content as T.JsonObject | undefined;
-        if (e.type !== wanted || typeof e.state_key !== 'string' || !content) return [];
-        if (Object.keys(content).length === 0) return [];
-        return [
-          {
-            type,
-            key: e.state_key,
-            content,
-            ...(typeof e.sender === 'string' ? { sender: e.sender } : {}),
-          },
-        ];
-      });
-    });
+    return withDeadline(`reading ${type} state in ${workspace}`, options, () =>
+      listState(this.#client_(), roomId, workspace, type),
+    );
   }
-}
-
-function assertStateType(type: string): void {
-  if (!T.STATE_TYPE.test(type)) {
-    throw new UsageError(`expected a state type like "agent.card", got ${quote(type)}`);
-  }
-}
-
-function retryDelay(error: unknown, attempt: number): number {
-  if (error instanceof MatrixError && error.isRateLimitError()) {
-    try {
-      return error.getRetryAfterMs() ?? 1000;
-    } catch {
-      return 1000;
-    }
-  }
-  return Math.min(10_000, 250 * 2 ** Math.min(attempt, 8));
-}
-
-function isAuthFailure(error: Error): boolean {
-  return (
-    error instanceof MatrixError &&
-    (error.httpStatus === 401 || error.errcode === 'M_UNKNOWN_TOKEN')
-  );
-}
-
-function authError(error: Error): AuthError {
-  return new AuthError(`the homeserver refused the access token: ${error.message}`, {
-    cause: error,
-  });
-}
-
-/** Turn an SDK or HTTP failure into our error kinds, saying what we were doing. */
-export function mapMatrixError(error: unknown, what: string): Error {
-  if (error instanceof InterruptedError || error instanceof NetworkError) return error;
-  if (error instanceof MatrixError) {
-    const detail = `${error.errcode ?? String(error.httpStatus)}: ${error.data.error ?? error.message}`;
-    if (error.httpStatus === 401 || error.errcode === 'M_UNKNOWN_TOKEN') {
-      return new AuthError(`could not ${what}: ${detail}`, { cause: error });
-    }
-    if (
-      error.errcode === 'M_FORBIDDEN' ||
-      error.errcode === 'M_NOT_FOUND' ||
-      error.httpStatus === 403
-    ) {
-      return new RefusedError(`could not ${what}: ${detail}`, { cause: error });
-    }
-    if (isTransient(error))
-      return new NetworkError(`could not ${what}: ${detail}`, { cause: error });
-    return new RefusedError(`could not ${what}: ${detail}`, { cause: error });
-  }
-  if (isTransient(error))
-    return new NetworkError(`could not ${what}: ${messageOf(error)}`, { cause: error });
-  return new NetworkError(`could not ${what}: ${messageOf(error)}`, { cause: error });
 }

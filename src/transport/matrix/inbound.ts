@@ -1,0 +1,122 @@
+/**
+ * From live timeline events to what the transport delivers: in timeline order per room
+ * (decryption finishes in any order, so an event still being decrypted holds back those after
+ * it), history and our own echoes skipped, plaintext in an encrypted room and malformed events
+ * rejected, undecryptable ones reported once and delivered when their key arrives, and each
+ * event delivered once across restarts (the ledger).
+ */
+import type { MatrixEvent, Room } from 'matrix-js-sdk';
+import type * as T from '../transport.ts';
+import { decodeEvent, EVENT_PREFIX } from './codec.ts';
+
+/** What the pipeline needs from its transport. */
+export interface InboundContext {
+  readonly userId: string;
+  /** Events of a room before this time are history. */
+  floor(roomId: string): number;
+  /** Record a delivery; false when the event was delivered before. */
+  record(eventId: string): boolean;
+  /** True for a room known to be encrypted. */
+  encrypted(roomId: string): boolean;
+  /** The peer of a direct room, undefined for a workspace. */
+  directPeer(roomId: string): string | undefined;
+  /** The workspace name of a room, as users know it. */
+  nameOf(roomId: string): string;
+  /** When the current online period began: older events arrive delayed. */
+  onlineSince(): number;
+  emit(event: T.TransportEvent): void;
+}
+
+/** The inbound pipeline of one transport. */
+export class Inbound {
+  readonly #ctx: InboundContext;
+  /** Live events per room waiting for earlier ones to finish decrypting. */
+  readonly #queues = new Map<string, MatrixEvent[]>();
+  /** Undecryptable events reported once each, delivered when their key arrives. */
+  readonly #undecryptable = new Set<string>();
+  readonly #reported = new Set<string>();
+
+  constructor(ctx: InboundContext) {
+    this.#ctx = ctx;
+  }
+
+  /** Take a live timeline event in. */
+  enqueue(event: MatrixEvent, room: Room): void {
+    const id = event.getId();
+    const sender = event.getSender();
+    if (!id || !sender || id.startsWith('~') || event.isState()) return;
+    if (sender === this.#ctx.userId) return;
+    if (event.getTs() < this.#ctx.floor(room.roomId)) return;
+    const queue = this.#queues.get(room.roomId) ?? [];
+    queue.push(event);
+    this.#queues.set(room.roomId, queue);
+    this.#drain(room);
+  }
+
+  /** An event finished decrypting (now, or after its key arrived). */
+  decrypted(event: MatrixEvent, room: Room): void {
+    if (this.#undecryptable.has(event.getId() ?? '')) this.#consider(event, room);
+    else this.#drain(room);
+  }
+
+  #drain(room: Room): void {
+    const queue = this.#queues.get(room.roomId);
+    while (queue?.[0] && !(queue[0].isBeingDecrypted() || queue[0].shouldAttemptDecryption())) {
+      this.#consider(queue.shift() as MatrixEvent, room);
+    }
+    if (queue?.length === 0) this.#queues.delete(room.roomId);
+  }
+
+  #consider(event: MatrixEvent, room: Room): void {
+    const ctx = this.#ctx;
+    const id = event.getId() ?? '';
+    const sender = event.getSender() ?? '';
+    if (event.isDecryptionFailure()) {
+      if (!this.#reported.has(id)) {
+        this.#undecryptable.add(id);
+        this.#reported.add(id);
+        ctx.emit({
+          type: 'rejected',
+          from: sender,
+          reason: `cannot decrypt event ${id} from ${sender} in ${ctx.nameOf(room.roomId)} yet (${event.decryptionFailureReason ?? 'no key'}); it is delivered if its key arrives`,
+        });
+      }
+      return;
+    }
+    this.#undecryptable.delete(id);
+    const type = event.getType();
+    if (event.getWireType() !== 'm.room.encrypted' && ctx.encrypted(room.roomId)) {
+      if (type.startsWith(EVENT_PREFIX) || type === 'm.room.message') {
+        ctx.emit({
+          type: 'rejected',
+          from: sender,
+          reason: `dropped plaintext event ${id} from ${sender} in the encrypted room ${ctx.nameOf(room.roomId)}`,
+        });
+        return;
+      }
+    }
+    const decoded = decodeEvent(type, event.getContent());
+    if (!decoded) return;
+    if (decoded.type === 'rejected') {
+      ctx.emit({ type: 'rejected', from: sender, reason: decoded.reason });
+      return;
+    }
+    if (!ctx.record(id)) return;
+    const target: T.Target =
+      ctx.directPeer(room.roomId) !== undefined
+        ? { kind: 'direct', address: sender }
+        : { kind: 'workspace', workspace: ctx.nameOf(room.roomId) };
+    const common = {
+      id,
+      from: sender,
+      target,
+      timestamp: event.getTs(),
+      delayed: event.getTs() < ctx.onlineSince(),
+    };
+    ctx.emit(
+      decoded.type === 'text'
+        ? { ...common, type: 'text', text: decoded.text }
+        : { ...common, type: 'payload', payload: decoded.payload },
+    );
+  }
+}
