@@ -47,6 +47,13 @@ import * as T from '../transport.ts';
 import { localpartOf, parseRoomReference, parseUserId, serverOf } from './address.ts';
 import { encodeOutbound } from './codec.ts';
 import { Inbound } from './inbound.ts';
+import { DirectRooms } from './direct.ts';
+import {
+  ENCRYPTION_STATE,
+  fromPresence,
+  TO_PRESENCE,
+  WORKSPACE_POWER_LEVELS,
+} from './room-defaults.ts';
 import { authError, isAuthFailure, mapMatrixError } from './matrix-errors.ts';
 import { assertStateType, listState, readState, writeState } from './state.ts';
 import { downloadBlob, uploadBlob } from './media.ts';
@@ -60,49 +67,6 @@ import {
   unrefSdkRequestTimers,
 } from './sdk.ts';
 import { indexedDbFor, Ledger, lockStore, releaseIndexedDb, storageKey } from './store.ts';
-
-const MEGOLM = { algorithm: 'm.megolm.v1.aes-sha2' };
-const ENCRYPTION_STATE = { type: 'm.room.encryption', state_key: '', content: MEGOLM };
-
-/**
- * Power levels of a workspace we create: every member may write workspace state (agent
- * cards and other `org.mxagent.*` documents, like PEP on XMPP, where each writer owns its
- * own items), while the room's own settings stay with moderators and the creator.
- */
-const WORKSPACE_POWER_LEVELS = {
-  state_default: 0,
-  events: {
-    'm.room.name': 50,
-    'm.room.topic': 50,
-    'm.room.avatar': 50,
-    'm.room.canonical_alias': 50,
-    'm.room.pinned_events': 50,
-    'm.room.join_rules': 100,
-    'm.room.guest_access': 100,
-    'm.room.history_visibility': 100,
-    'm.room.power_levels': 100,
-    'm.room.encryption': 100,
-    'm.room.server_acl': 100,
-    'm.room.tombstone': 100,
-    'm.space.child': 50,
-    'm.space.parent': 50,
-  },
-};
-
-/** Our availability as Matrix presence (spec: online, unavailable, offline). */
-const TO_PRESENCE: Record<T.Availability, 'online' | 'unavailable' | 'offline'> = {
-  available: 'online',
-  away: 'unavailable',
-  busy: 'unavailable',
-  offline: 'offline',
-};
-
-function fromPresence(presence: string | undefined): T.Availability {
-  if (presence === 'online') return 'available';
-  if (presence === 'unavailable') return 'away';
-  if (presence === 'busy' || presence === 'org.matrix.msc3026.busy') return 'busy';
-  return 'offline';
-}
 
 /** Transport over Matrix. */
 export class MatrixTransport implements T.Transport {
@@ -124,9 +88,7 @@ export class MatrixTransport implements T.Transport {
   readonly #workspaces = new Map<string, string>();
   readonly #workspaceOf = new Map<string, string>();
   /** Direct rooms: peer → room, room → peer. */
-  readonly #directRoom = new Map<string, string>();
-  readonly #directPeer = new Map<string, string>();
-  readonly #creatingDirect = new Map<string, Promise<string>>();
+  readonly #direct: DirectRooms;
   /** Rooms known to be encrypted: nothing goes into them in plaintext. */
   readonly #encrypted = new Set<string>();
   /** Per-room send chains: sends reach a room in the order they were made. */
@@ -145,11 +107,25 @@ export class MatrixTransport implements T.Transport {
       floor: (roomId) => this.#floor(roomId),
       record: (eventId) => this.#ledger?.record(eventId) === true,
       encrypted: (roomId) => this.#encrypted.has(roomId),
-      directPeer: (roomId) => this.#directPeer.get(roomId),
+      directPeer: (roomId) => this.#direct.peerOf(roomId),
       nameOf: (roomId) => this.#nameOf(roomId),
       onlineSince: () => this.#onlineSince,
       emit: (event) => {
         this.#emit(event);
+      },
+    });
+    this.#direct = new DirectRooms({
+      userId: options.userId,
+      encryption: options.encryption !== false,
+      client: () => this.#client_(),
+      isWorkspace: (roomId) => this.#workspaceOf.has(roomId),
+      created: (roomId, encrypted) => {
+        if (encrypted) this.#encrypted.add(roomId);
+        this.#ledger?.setFloor(roomId, 0);
+      },
+      ready: (roomId, signal) => this.#roomReady(roomId, signal),
+      log: (level, message) => {
+        this.#log(level, message);
       },
     });
     this.#listeners = new Listeners((error) => {
@@ -329,7 +305,7 @@ export class MatrixTransport implements T.Transport {
       }
     });
     client.on(ClientEvent.AccountData, (event) => {
-      if (event.getType() === 'm.direct') this.#learnDirect(event.getContent());
+      if (event.getType() === 'm.direct') this.#direct.learn(event.getContent());
     });
     client.on(RoomMemberEvent.Membership, (event, member, previous) => {
       this.#onMembership(event, member, previous);
@@ -493,25 +469,11 @@ export class MatrixTransport implements T.Transport {
     if (room.hasEncryptionStateEvent()) this.#encrypted.add(room.roomId);
   }
 
-  #learnDirect(content: Record<string, unknown>): void {
-    for (const [userId, rooms] of Object.entries(content)) {
-      if (!Array.isArray(rooms)) continue;
-      for (const roomId of rooms) {
-        if (typeof roomId !== 'string' || this.#workspaceOf.has(roomId)) continue;
-        this.#directPeer.set(roomId, userId);
-        const room = this.#client?.getRoom(roomId);
-        if (room?.getMyMembership() === 'join' && !this.#directRoom.has(userId)) {
-          this.#directRoom.set(userId, roomId);
-        }
-      }
-    }
-  }
-
   #onMembership(event: MatrixEvent, member: RoomMember, previous: string | null | undefined): void {
     const self = this.#options.userId;
     if (member.userId === self) {
       if (member.membership === 'invite' && event.getContent().is_direct === true) {
-        void this.#acceptDirectInvite(member.roomId, event.getSender() ?? '');
+        void this.#direct.acceptInvite(member.roomId, event.getSender() ?? '');
       }
       return;
     }
@@ -521,23 +483,6 @@ export class MatrixTransport implements T.Transport {
       this.#emit({ type: 'presence', from: member.userId, workspace, availability: 'available' });
     } else if (member.membership !== 'join' && previous === 'join') {
       this.#emit({ type: 'presence', from: member.userId, workspace, availability: 'offline' });
-    }
-  }
-
-  async #acceptDirectInvite(roomId: string, inviter: string): Promise<void> {
-    const client = this.#client;
-    if (!client || !inviter) return;
-    try {
-      this.#directPeer.set(roomId, inviter);
-      this.#ledger?.setFloor(roomId, 0);
-      await client.joinRoom(roomId);
-      this.#directRoom.set(inviter, roomId);
-      await this.#markDirect(inviter, roomId);
-    } catch (error) {
-      this.#log(
-        'warn',
-        `could not join the direct room ${roomId} from ${inviter}: ${messageOf(error)}`,
-      );
     }
   }
 
@@ -611,7 +556,7 @@ export class MatrixTransport implements T.Transport {
         await this.#online(signal);
         roomId =
           target.kind === 'direct'
-            ? await this.#directRoomFor(target.address, signal)
+            ? await this.#direct.roomFor(target.address, signal)
             : this.#joinedRoom(target.workspace);
         const room = roomId;
         return this.#inOrder(room, () => this.#sendEvent(room, type, eventContent, txnId, signal));
@@ -702,56 +647,6 @@ export class MatrixTransport implements T.Transport {
     const roomId = this.#workspaces.get(workspace);
     if (!roomId) throw new UsageError(`not in workspace ${workspace}: join it first`);
     return roomId;
-  }
-
-  async #directRoomFor(userId: string, signal: AbortSignal): Promise<string> {
-    const known = this.#directRoom.get(userId);
-    if (known && this.#client?.getRoom(known)?.getMyMembership() === 'join') return known;
-    const inFlight = this.#creatingDirect.get(userId);
-    if (inFlight) return inFlight;
-    const creating = this.#createDirect(userId, signal).finally(() =>
-      this.#creatingDirect.delete(userId),
-    );
-    this.#creatingDirect.set(userId, creating);
-    return creating;
-  }
-
-  async #createDirect(userId: string, signal: AbortSignal): Promise<string> {
-    const client = this.#client_();
-    if (userId === this.#options.userId)
-      throw new UsageError('cannot send a direct message to yourself');
-    const encrypted = this.#options.encryption !== false;
-    let roomId: string;
-    try {
-      ({ room_id: roomId } = await client.createRoom({
-        is_direct: true,
-        invite: [userId],
-        preset: 'trusted_private_chat' as never,
-        ...(encrypted ? { initial_state: [ENCRYPTION_STATE] } : {}),
-      }));
-    } catch (error) {
-      throw mapMatrixError(error, `open a direct room with ${userId}`);
-    }
-    if (encrypted) this.#encrypted.add(roomId);
-    this.#ledger?.setFloor(roomId, 0);
-    this.#directPeer.set(roomId, userId);
-    this.#directRoom.set(userId, roomId);
-    await this.#markDirect(userId, roomId);
-    await this.#roomReady(roomId, signal);
-    return roomId;
-  }
-
-  /** Record a direct room in m.direct account data, as other clients expect. */
-  async #markDirect(userId: string, roomId: string): Promise<void> {
-    const client = this.#client_();
-    const current: Record<string, unknown> =
-      client.getAccountData('m.direct' as never)?.getContent() ?? {};
-    const rooms = Array.isArray(current[userId]) ? (current[userId] as unknown[]) : [];
-    if (rooms.includes(roomId)) return;
-    await client.setAccountData(
-      'm.direct' as never,
-      { ...current, [userId]: [...rooms, roomId] } as never,
-    );
   }
 
   // ── workspaces ──────────────────────────────────────────────────────────────────────────

@@ -1,0 +1,45 @@
+/** What rooms mx-agent creates on Matrix look like (specs/protocol.md §4.2, §4.5). */
+import type { Availability } from '../transport.ts';
+
+const MEGOLM = { algorithm: 'm.megolm.v1.aes-sha2' };
+export const ENCRYPTION_STATE = { type: 'm.room.encryption', state_key: '', content: MEGOLM };
+
+/**
+ * Power levels of a workspace we create: every member may write workspace state (agent
+ * cards and other `org.mxagent.*` documents, like PEP on XMPP, where each writer owns its
+ * own items), while the room's own settings stay with moderators and the creator.
+ */
+export const WORKSPACE_POWER_LEVELS = {
+  state_default: 0,
+  events: {
+    'm.room.name': 50,
+    'm.room.topic': 50,
+    'm.room.avatar': 50,
+    'm.room.canonical_alias': 50,
+    'm.room.pinned_events': 50,
+    'm.room.join_rules': 100,
+    'm.room.guest_access': 100,
+    'm.room.history_visibility': 100,
+    'm.room.power_levels': 100,
+    'm.room.encryption': 100,
+    'm.room.server_acl': 100,
+    'm.room.tombstone': 100,
+    'm.space.child': 50,
+    'm.space.parent': 50,
+  },
+};
+
+/** Our availability as Matrix presence (spec: online, unavailable, offline). */
+export const TO_PRESENCE: Record<Availability, 'online' | 'unavailable' | 'offline'> = {
+  available: 'online',
+  away: 'unavailable',
+  busy: 'unavailable',
+  offline: 'offline',
+};
+
+export function fromPresence(presence: string | undefined): Availability {
+  if (presence === 'online') return 'available';
+  if (presence === 'unavailable') return 'away';
+  if (presence === 'busy' || presence === 'org.matrix.msc3026.busy') return 'busy';
+  return 'offline';
+}
