@@ -11,7 +11,6 @@ import {
   IndexedDBStore,
   MatrixError,
   MatrixEventEvent,
-  Method,
   PendingEventOrdering,
   RoomEvent,
   RoomMemberEvent,
@@ -25,15 +24,11 @@ import {
   type RoomMember,
   type User,
 } from 'matrix-js-sdk';
-import {
-  CryptoEvent,
-  VerificationPhase,
-  type VerificationRequest,
-} from 'matrix-js-sdk/lib/crypto-api/index.js';
-import { Trust } from './trust.ts';
+import { CryptoEvent } from 'matrix-js-sdk/lib/crypto-api/index.js';
+import type { Trust } from './trust.ts';
+import { TrustWiring } from './trust-wiring.ts';
 import {
   AuthError,
-  InterruptedError,
   NetworkError,
   RefusedError,
   UsageError,
@@ -96,9 +91,10 @@ export class MatrixTransport implements T.Transport {
   readonly #inbound: Inbound;
 
   /** A secret-storage key given for the current trust operation (backup set-up or restore). */
-  #secretStorageKey: Uint8Array<ArrayBuffer> | undefined;
   /** Verification requests received, newest last. */
-  readonly #verificationRequests: VerificationRequest[] = [];
+  readonly #trust = new TrustWiring((level, message) => {
+    this.#log(level, message);
+  });
 
   constructor(options: MatrixTransportOptions) {
     this.#options = options;
@@ -188,14 +184,7 @@ export class MatrixTransport implements T.Transport {
       store,
       scheduler: createScheduler(opts.backoff?.maxMs ?? 10_000),
       fetchFn: guardedFetch((roomId) => this.#encrypted.has(roomId)),
-      cryptoCallbacks: {
-        // Secret storage is opened only with a key the user gave for this operation.
-        getSecretStorageKey: ({ keys }) => {
-          const keyId = Object.keys(keys)[0];
-          const key = this.#secretStorageKey;
-          return Promise.resolve(keyId && key ? [keyId, key] : null);
-        },
-      },
+      cryptoCallbacks: this.#trust.cryptoCallbacks,
       logger: sdkLogger(opts.log),
     });
     this.#client = client;
@@ -317,11 +306,7 @@ export class MatrixTransport implements T.Transport {
       this.#log('warn', `the homeserver logged out ${this.#options.userId}: log in again`);
       void this.close(new AuthError('the homeserver invalidated the access token; log in again'));
     });
-    client.on(CryptoEvent.VerificationRequestReceived, (request) => {
-      // Kept (bounded) for `verify --incoming` started after the request arrived.
-      this.#verificationRequests.push(request);
-      if (this.#verificationRequests.length > 16) this.#verificationRequests.shift();
-    });
+    this.#trust.wire(client);
     client.on(CryptoEvent.UserTrustStatusChanged, (userId, status) => {
       if (status.needsUserApproval) {
         this.#log(
@@ -398,64 +383,7 @@ export class MatrixTransport implements T.Transport {
 
   /** Verification, cross-signing and backup for this device; needs a connected transport. */
   trust(): Trust {
-    const client = this.#client_();
-    const crypto = client.getCrypto();
-    if (!crypto) throw new RefusedError('end-to-end encryption is not available on this device');
-    return new Trust(crypto, {
-      userId: this.#options.userId,
-      deviceId: this.#options.deviceId,
-      incoming: (from, signal) => this.#incomingVerification(client, from, signal),
-      provideSecretStorageKey: (key) => {
-        this.#secretStorageKey = key;
-      },
-      serverBackup: async () => {
-        try {
-          const info = await client.http.authedRequest<{ version?: unknown; count?: unknown }>(
-            Method.Get,
-            '/room_keys/version',
-          );
-          return typeof info.version === 'string'
-            ? { version: info.version, count: typeof info.count === 'number' ? info.count : 0 }
-            : null;
-        } catch (error) {
-          if (error instanceof MatrixError && error.errcode === 'M_NOT_FOUND') return null;
-          throw mapMatrixError(error, 'read the key backup');
-        }
-      },
-    });
-  }
-
-  #incomingVerification(
-    client: MatrixClient,
-    from: string | undefined,
-    signal: AbortSignal,
-  ): Promise<VerificationRequest> {
-    const wanted = (request: VerificationRequest): boolean =>
-      (from === undefined || request.otherUserId === from) &&
-      request.phase === VerificationPhase.Requested;
-    // A request may have come in with the first sync, before anyone asked for it.
-    const waiting = this.#verificationRequests.find(wanted);
-    if (waiting) return Promise.resolve(waiting);
-    return new Promise((resolve, reject) => {
-      const onRequest = (request: VerificationRequest): void => {
-        if (!wanted(request)) {
-          this.#log('warn', `ignoring a verification request from ${request.otherUserId}`);
-          return;
-        }
-        cleanup();
-        resolve(request);
-      };
-      const onAbort = (): void => {
-        cleanup();
-        reject(new InterruptedError('stopped waiting for a verification request'));
-      };
-      const cleanup = (): void => {
-        client.off(CryptoEvent.VerificationRequestReceived, onRequest);
-        signal.removeEventListener('abort', onAbort);
-      };
-      client.on(CryptoEvent.VerificationRequestReceived, onRequest);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
+    return this.#trust.trustFor(this.#client_(), this.#options);
   }
 
   // ── inbound ─────────────────────────────────────────────────────────────────────────────
