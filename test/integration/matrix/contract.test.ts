@@ -9,5 +9,6 @@ transportContract('matrix (dev homeserver, end-to-end encrypted)', async () => {
     malformedAddress: 'alice',
     interrupt: () => bed.restart(1_000),
     dispose: () => bed.dispose(),
+    ordersAcrossOutage: true,
   };
 });

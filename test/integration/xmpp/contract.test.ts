@@ -17,6 +17,7 @@ if (!server) {
       malformedAddress: 'alice',
       interrupt: () => server.restart(),
       dispose: () => server.stop(),
+      ordersAcrossOutage: false,
     }),
   );
 }

@@ -29,5 +29,6 @@ transportContract('fake behind a session host', () => {
       await Promise.all(hosts.map((host) => host.stop('test over')));
       cleanup();
     },
+    ordersAcrossOutage: true,
   });
 });

@@ -11,5 +11,6 @@ transportContract('fake', () => {
     malformedAddress: 'alice',
     interrupt: () => net.interrupt(100),
     dispose: () => Promise.resolve(),
+    ordersAcrossOutage: true,
   });
 });
