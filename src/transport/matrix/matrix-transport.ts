@@ -63,6 +63,9 @@ import {
 } from './sdk.ts';
 import { indexedDbFor, Ledger, lockStore, releaseIndexedDb, storageKey } from './store.ts';
 
+/** How often the sync state (token, rooms) is saved while running. */
+const SYNC_SAVE_MS = 30_000;
+
 /** Transport over Matrix. */
 export class MatrixTransport implements T.Transport {
   readonly network = 'matrix';
@@ -74,6 +77,7 @@ export class MatrixTransport implements T.Transport {
   #ledger: Ledger | undefined;
   #unlock: (() => void) | undefined;
   #state: T.ConnectionState = 'offline';
+  #saver: NodeJS.Timeout | undefined;
   /** When the current online period began: events older than that arrive delayed. */
   #onlineSince = 0;
   /** When this device started listening: older events are history. */
@@ -225,6 +229,15 @@ export class MatrixTransport implements T.Transport {
       client.off(ClientEvent.Sync, onSync);
     }
     for (const room of client.getRooms()) this.#learnRoom(room);
+    // The SDK saves its sync state every 5 minutes; after a crash, a token that old can leave a
+    // gap the server reports as a limited timeline. Save every 30 s instead (cheap: the store
+    // is in memory and written through to SQLite).
+    this.#saver = setInterval(() => {
+      void store.save(true).catch((error: unknown) => {
+        this.#log('debug', `could not save the Matrix sync state: ${messageOf(error)}`);
+      });
+    }, SYNC_SAVE_MS);
+    this.#saver.unref();
   }
 
   /** Check the token first: a clear AuthError or NetworkError before any store is touched. */
@@ -355,6 +368,7 @@ export class MatrixTransport implements T.Transport {
   }
 
   async #teardown(): Promise<void> {
+    clearInterval(this.#saver);
     const client = this.#client;
     this.#client = undefined;
     if (client) {
