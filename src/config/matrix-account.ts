@@ -6,16 +6,8 @@ import { UsageError, quote } from '../errors.ts';
 import type { MatrixAccount, Profile } from './profile.ts';
 import { isLoopbackHost } from './xmpp-account.ts';
 
-// Identifier grammar (spec appendix): @localpart:server_name, at most 255 bytes.
-const USER_ID = /^@[\x21-\x39\x3b-\x7e]+:(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::[0-9]{1,5})?$/;
-
-/** Check a Matrix user id, or throw UsageError naming the form. */
-export function parseMatrixUserId(input: string): string {
-  if (!USER_ID.test(input) || Buffer.byteLength(input) > 255) {
-    throw new UsageError(`expected a Matrix user id like @alice:example.org, got ${quote(input)}`);
-  }
-  return input;
-}
+/** Check a Matrix user id, or throw UsageError naming the form (the transport's grammar). */
+export { parseUserId as parseMatrixUserId } from '../transport/matrix/address.ts';
 
 /**
  * Check a homeserver base URL: https, or plain http for a server on this machine (the dev

@@ -15,7 +15,7 @@ import { STOP_TIMEOUT_MS, stopHost } from '../../session/control.ts';
 import { sessionFiles } from '../../session/files.ts';
 import { resolvePaths } from '../../config/paths.ts';
 import { parseProfileName, type Profile } from '../../config/profile.ts';
-import { AuthError, NetworkError, UsageError, messageOf, quote } from '../../errors.ts';
+import { UsageError, messageOf } from '../../errors.ts';
 import { openProfileStore, openTransport } from '../connect.ts';
 import type { Transport } from '../../transport/transport.ts';
 import type { CliContext } from '../context.ts';
@@ -61,104 +61,6 @@ export function parseMatrixLogin(
   };
 }
 
-interface Session {
-  readonly accessToken: string;
-  readonly deviceId: string;
-}
-
-async function api(
-  homeserver: string,
-  method: string,
-  path: string,
-  body: unknown,
-  token?: string,
-): Promise<{ status: number; body: Record<string, unknown> }> {
-  let response: Response;
-  try {
-    response = await fetch(`${homeserver}${path}`, {
-      method,
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(15_000),
-    });
-  } catch (error) {
-    throw new NetworkError(
-      `cannot reach the Matrix homeserver ${homeserver}: ${messageOf(error)}`,
-      {
-        cause: error,
-      },
-    );
-  }
-  const json = (await response.json().catch(() => ({}))) as Record<string, unknown>;
-  return { status: response.status, body: json };
-}
-
-async function passwordLogin(request: MatrixLoginRequest, password: string): Promise<Session> {
-  const { status, body } = await api(request.homeserver, 'POST', '/_matrix/client/v3/login', {
-    type: 'm.login.password',
-    identifier: { type: 'm.id.user', user: request.userId },
-    password,
-    initial_device_display_name: `mx-agent on ${hostname()}`,
-  });
-  if (status === 403 || status === 401) {
-    throw new AuthError(`the homeserver refused the password of ${request.userId}`);
-  }
-  if (status === 429) {
-    throw new NetworkError(
-      `the homeserver is rate-limiting logins; try again in ${String(Math.ceil(Number(body.retry_after_ms ?? 1000) / 1000))} s`,
-    );
-  }
-  if (
-    status !== 200 ||
-    typeof body.access_token !== 'string' ||
-    typeof body.device_id !== 'string'
-  ) {
-    throw new NetworkError(
-      `the homeserver answered the login with ${String(status)} ${quote(body.errcode ?? body.error ?? '')}`,
-    );
-  }
-  if (body.user_id !== request.userId) {
-    throw new AuthError(`the homeserver logged in ${quote(body.user_id)}, not ${request.userId}`);
-  }
-  return { accessToken: body.access_token, deviceId: body.device_id };
-}
-
-async function tokenLogin(request: MatrixLoginRequest, token: string): Promise<Session> {
-  const { status, body } = await api(
-    request.homeserver,
-    'GET',
-    '/_matrix/client/v3/account/whoami',
-    undefined,
-    token,
-  );
-  if (status === 401 || status === 403)
-    throw new AuthError('the homeserver refused the access token');
-  if (status !== 200 || typeof body.device_id !== 'string') {
-    throw new NetworkError(
-      `the homeserver answered whoami with ${String(status)} ${quote(body.errcode ?? '')}; a device-bound access token is needed`,
-    );
-  }
-  if (body.user_id !== request.userId) {
-    throw new AuthError(
-      `the access token belongs to ${quote(body.user_id)}, not ${request.userId}`,
-    );
-  }
-  return { accessToken: token, deviceId: body.device_id };
-}
-
-/** Log the device out on the server (best effort; used when a login cannot be completed). */
-export async function serverLogout(homeserver: string, token: string): Promise<boolean> {
-  try {
-    const { status } = await api(homeserver, 'POST', '/_matrix/client/v3/logout', {}, token);
-    return status === 200 || status === 401;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Give the account cross-signing keys if it has none (the homeserver asks for the password
  * through user-interactive auth), so this device is signed by its owner and peers who verified
@@ -201,10 +103,16 @@ export async function loginMatrix(values: OptionValues, context: CliContext): Pr
           request.secret === 'token-stdin' ? 'access token' : 'password',
           output.stdio,
         );
+  const account = await import('../../transport/matrix/index.ts');
   const session =
     request.secret === 'token-stdin'
-      ? await tokenLogin(request, secret)
-      : await passwordLogin(request, secret);
+      ? await account.whoami(request.homeserver, secret, request)
+      : await account.passwordLogin(
+          request.homeserver,
+          request.userId,
+          secret,
+          `mx-agent on ${hostname()}`,
+        );
   const profile: Profile = {
     name: request.profileName,
     network: 'matrix',
@@ -231,7 +139,7 @@ export async function loginMatrix(values: OptionValues, context: CliContext): Pr
     }
   } catch (error) {
     if (request.secret !== 'token-stdin')
-      await serverLogout(request.homeserver, session.accessToken);
+      await account.logoutDevice(request.homeserver, session.accessToken);
     await wipeMatrixStore(matrixStoreDir(resolvePaths().data, profile.name, session.deviceId));
     throw error;
   }
@@ -239,7 +147,7 @@ export async function loginMatrix(values: OptionValues, context: CliContext): Pr
     // The running host holds the old device: stop it, then retire that device.
     await stopHost(sessionFiles(profile.name, resolvePaths()), { timeoutMs: STOP_TIMEOUT_MS });
     if (existing.account.deviceId !== session.deviceId) {
-      await serverLogout(existing.account.homeserver, store.readSecret(existing.name));
+      await account.logoutDevice(existing.account.homeserver, store.readSecret(existing.name));
       await wipeMatrixStore(
         matrixStoreDir(resolvePaths().data, existing.name, existing.account.deviceId),
       );

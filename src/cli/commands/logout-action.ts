@@ -34,8 +34,8 @@ export async function logout(
   for (const file of [files.inbox, files.log, `${files.log}.1`]) rmSync(file, { force: true });
   if (profile.network === 'matrix') {
     const { account } = profile;
-    const { serverLogout } = await import('./login-matrix-action.ts');
-    if (!(await serverLogout(account.homeserver, store.readSecret(profile.name)))) {
+    const { logoutDevice } = await import('../../transport/matrix/index.ts');
+    if (!(await logoutDevice(account.homeserver, store.readSecret(profile.name)))) {
       context.output.warn(
         `could not log device ${account.deviceId} out on ${account.homeserver}; remove it from another client`,
       );

@@ -7,6 +7,7 @@ import type { MatrixTransportOptions } from './options.ts';
 export type { MatrixTransportOptions } from './options.ts';
 export { parseUserId, isUserId } from './address.ts';
 export { wipeStore as wipeMatrixStore } from './store.ts';
+export { logoutDevice, passwordLogin, whoami, type MatrixSession } from './account.ts';
 
 export type { BackupStatus, DeviceTrust, SasDecision, SasPrompt } from './trust.ts';
 

@@ -7,11 +7,11 @@ import {
   RefusedError,
   messageOf,
 } from '../../errors.ts';
-import { isTransient, retryAfterMs } from './sdk.ts';
+import { backoffMs, isTransient, retryAfterMs } from './sdk.ts';
 
 /** How long to wait before retry `attempt`: what a 429 asks, else capped exponential. */
 export function retryDelay(error: unknown, attempt: number): number {
-  return retryAfterMs(error) ?? Math.min(10_000, 250 * 2 ** Math.min(attempt, 8));
+  return retryAfterMs(error) ?? backoffMs(attempt, 10_000);
 }
 
 /** True for a refused access token. */

@@ -41,6 +41,7 @@ import { assertValidOutbound } from '../payload.ts';
 import * as T from '../transport.ts';
 import { localpartOf, parseRoomReference, parseUserId, serverOf } from './address.ts';
 import { encodeOutbound } from './codec.ts';
+import { whoami } from './account.ts';
 import { Inbound } from './inbound.ts';
 import { DirectRooms } from './direct.ts';
 import {
@@ -54,6 +55,7 @@ import { assertStateType, listState, readState, writeState } from './state.ts';
 import { downloadBlob, uploadBlob } from './media.ts';
 import type { MatrixTransportOptions } from './options.ts';
 import {
+  backoffMs,
   createScheduler,
   guardedFetch,
   isTransient,
@@ -167,7 +169,8 @@ export class MatrixTransport implements T.Transport {
 
   async #start(signal: AbortSignal): Promise<void> {
     const opts = this.#options;
-    await this.#whoami(signal);
+    // The token first: a clear AuthError or NetworkError before any store is touched.
+    await whoami(opts.homeserver, opts.accessToken, opts, signal);
     this.#unlock = lockStore(opts.storeDir);
     this.#ledger = new Ledger(opts.storeDir);
     this.#listeningSince = this.#ledger.listeningSince();
@@ -238,42 +241,6 @@ export class MatrixTransport implements T.Transport {
       });
     }, SYNC_SAVE_MS);
     this.#saver.unref();
-  }
-
-  /** Check the token first: a clear AuthError or NetworkError before any store is touched. */
-  async #whoami(signal: AbortSignal): Promise<void> {
-    const { homeserver, accessToken, userId, deviceId } = this.#options;
-    let response: Response;
-    try {
-      response = await fetch(`${homeserver}/_matrix/client/v3/account/whoami`, {
-        headers: { authorization: `Bearer ${accessToken}` },
-        signal,
-      });
-    } catch (error) {
-      if (signal.aborted) throw error;
-      throw new NetworkError(
-        `cannot reach the Matrix homeserver ${homeserver}: ${messageOf(error)}`,
-        {
-          cause: error,
-        },
-      );
-    }
-    const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
-    if (response.status === 401 || response.status === 403) {
-      throw new AuthError(
-        `the homeserver ${homeserver} refused the access token of ${userId} (${typeof body.errcode === 'string' ? body.errcode : String(response.status)}); log in again`,
-      );
-    }
-    if (!response.ok) {
-      throw new NetworkError(
-        `the homeserver ${homeserver} answered whoami with ${String(response.status)} ${typeof body.errcode === 'string' ? body.errcode : ''}`,
-      );
-    }
-    if (body.user_id !== userId || (body.device_id !== undefined && body.device_id !== deviceId)) {
-      throw new AuthError(
-        `the access token belongs to ${quote(body.user_id)} device ${quote(body.device_id)}, not ${userId} device ${deviceId}; log in again`,
-      );
-    }
   }
 
   #wire(client: MatrixClient): void {
@@ -547,10 +514,7 @@ export class MatrixTransport implements T.Transport {
         }
         this.#log('debug', `send to ${roomId} failed (${messageOf(error)}); retrying`);
         this.#cancelPending(roomId, txnId);
-        await sleep(
-          Math.min(this.#options.backoff?.maxMs ?? 10_000, 250 * 2 ** Math.min(attempt, 8)),
-          signal,
-        );
+        await sleep(backoffMs(attempt, this.#options.backoff?.maxMs ?? 10_000), signal);
       }
     }
   }

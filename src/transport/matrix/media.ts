@@ -7,6 +7,7 @@
 import { NetworkError, RefusedError, quote } from '../../errors.ts';
 import { sleep } from '../deadline.ts';
 import { sha256Hex } from '../payload.ts';
+import { backoffMs } from './sdk.ts';
 import type { BlobMeta, BlobRef, JsonObject } from '../transport.ts';
 import { decryptAttachment, encryptAttachment, encryptedFileOf } from './attachments.ts';
 
@@ -38,15 +39,13 @@ async function request(
       });
     } catch (error) {
       if (signal.aborted) throw error;
-      await sleep(Math.min(5_000, 250 * 2 ** attempt), signal);
+      await sleep(backoffMs(attempt, 5_000), signal);
       continue;
     }
     if (response.status === 429 || response.status >= 500) {
       const body = (await response.json().catch(() => ({}))) as { retry_after_ms?: unknown };
       const wait =
-        typeof body.retry_after_ms === 'number'
-          ? body.retry_after_ms
-          : Math.min(5_000, 250 * 2 ** attempt);
+        typeof body.retry_after_ms === 'number' ? body.retry_after_ms : backoffMs(attempt, 5_000);
       await sleep(wait, signal);
       continue;
     }

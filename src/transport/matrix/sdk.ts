@@ -74,6 +74,11 @@ export function retryAfterMs(error: unknown): number | undefined {
   }
 }
 
+/** Capped exponential delay before retry number `attempt` (0-based). */
+export function backoffMs(attempt: number, maxMs: number): number {
+  return Math.min(maxMs, 250 * 2 ** Math.min(attempt, 10));
+}
+
 /** True for a failure that sending again later can fix: no connection, 5xx, 429. */
 export function isTransient(error: unknown): boolean {
   if (error instanceof ConnectionError) return true;
@@ -97,7 +102,7 @@ export function createScheduler(maxBackoffMs: number): MatrixScheduler {
       const wait = retryAfterMs(error);
       if (wait !== undefined) return wait;
       if (!isTransient(error)) return -1;
-      return Math.min(maxBackoffMs, 250 * 2 ** Math.min(attempts, 10));
+      return backoffMs(attempts, maxBackoffMs);
     },
     (event: MatrixEvent) => event.getRoomId() ?? 'none',
   );
