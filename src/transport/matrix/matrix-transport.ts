@@ -212,14 +212,13 @@ export class MatrixTransport implements T.Transport {
         ready.reject(authError(data.error));
       }
     };
+    const onAbort = (): void => {
+      ready.reject(signal.reason as Error);
+    };
     client.on(ClientEvent.Sync, onSync);
-    signal.addEventListener(
-      'abort',
-      () => {
-        ready.reject(signal.reason);
-      },
-      { once: true },
-    );
+    signal.addEventListener('abort', onAbort, { once: true });
+    // Settled by whichever comes first; a startClient failure must not leave it unhandled.
+    ready.promise.catch(() => undefined);
     try {
       await client.startClient({
         initialSyncLimit: 50,
@@ -230,6 +229,7 @@ export class MatrixTransport implements T.Transport {
       await ready.promise;
     } finally {
       client.off(ClientEvent.Sync, onSync);
+      signal.removeEventListener('abort', onAbort);
     }
     for (const room of client.getRooms()) this.#learnRoom(room);
     // The SDK saves its sync state every 5 minutes; after a crash, a token that old can leave a
@@ -312,17 +312,18 @@ export class MatrixTransport implements T.Transport {
   async #online(signal: AbortSignal): Promise<void> {
     while (this.#state !== 'online') {
       if (this.#state === 'closed') throw new NetworkError('the transport is closed');
-      const aborted = new Promise<never>((_, reject) => {
-        if (signal.aborted) reject(signal.reason as Error);
-        signal.addEventListener(
-          'abort',
-          () => {
-            reject(signal.reason as Error);
-          },
-          { once: true },
-        );
-      });
-      await Promise.race([this.#waitingOnline.promise, aborted]);
+      if (signal.aborted) throw signal.reason as Error;
+      const { promise: aborted, reject } = Promise.withResolvers<never>();
+      const onAbort = (): void => {
+        reject(signal.reason as Error);
+      };
+      // Removed once the wait is over: a deadline firing later must not reject into the void.
+      signal.addEventListener('abort', onAbort, { once: true });
+      try {
+        await Promise.race([this.#waitingOnline.promise, aborted]);
+      } finally {
+        signal.removeEventListener('abort', onAbort);
+      }
     }
   }
 
