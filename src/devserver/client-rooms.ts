@@ -117,10 +117,14 @@ export function roomRoutes(router: Router, accounts: Accounts, rooms: Rooms): vo
         : rooms.store.eventsBetween(roomId, from, Number.MAX_SAFE_INTEGER, limit);
     const last = chunk.at(-1);
     // Paging backwards, `end` is exclusive; forwards, the next page starts after the last event.
+    // Spec: `end` is omitted when no further events are available, e.g. at the room's start.
+    const more =
+      last !== undefined &&
+      (dir === 'f' || rooms.store.eventsBefore(roomId, last.stream, 1).length > 0);
     return {
       chunk: chunk.map((e) => clientEvent(e, viewer)),
       start: streamToken(from),
-      ...(last ? { end: streamToken(last.stream) } : {}),
+      ...(more ? { end: streamToken(last.stream) } : {}),
     };
   });
 

@@ -18,6 +18,7 @@ import {
   encodeLine,
   fromWireError,
   fromWireEvent,
+  isHistoryPage,
   parseHostMessage,
   type HostMessage,
   type Method,
@@ -230,6 +231,12 @@ export class RemoteTransport implements T.Transport {
     const result = await this.#call('listState', { workspace, type }, options);
     if (!Array.isArray(result) || !result.every(isStateEntry))
       throw this.#badAnswer('listState', result, 'a list of state entries');
+    return result;
+  }
+
+  async history(target: T.Target, query: T.HistoryQuery = {}, options?: T.WaitOptions) {
+    const result = await this.#call('history', { target, query }, options);
+    if (!isHistoryPage(result)) throw this.#badAnswer('history', result, 'a page of messages');
     return result;
   }
 

@@ -58,7 +58,7 @@ export function sessionFiles(
 }
 
 /** `<tmp>/mx-agent-<uid>`, or `/tmp/…` when the temp directory's own path is long. */
-function shortSocketDir(): string {
+export function shortSocketDir(): string {
   const uid = String(process.getuid?.() ?? 0);
   const tmp = tmpdir();
   return join(Buffer.byteLength(tmp) <= 40 ? tmp : '/tmp', `mx-agent-${uid}`);

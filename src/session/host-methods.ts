@@ -15,6 +15,7 @@ import {
   isAvailability,
   isBlobMeta,
   isBlobRef,
+  isHistoryQuery,
   isObject,
   isOutbound,
   isTarget,
@@ -141,6 +142,14 @@ export async function callTransport(
     }
     case 'listState':
       return transport.listState(joined(str('workspace')), str('type'), wait);
+    case 'history': {
+      const target = request.params.target;
+      const query = request.params.query ?? {};
+      if (!isTarget(target)) throw mismatch(request, 'target', 'a direct or workspace target');
+      if (!isHistoryQuery(query)) throw mismatch(request, 'query', 'a history query');
+      if (target.kind === 'workspace') joined(target.workspace);
+      return transport.history(target, query, wait);
+    }
   }
 }
 

@@ -24,7 +24,7 @@ import {
   type ErrorKind,
   type ProtocolDetail,
 } from '../errors.ts';
-import type { JsonObject, Member, TransportEvent } from '../transport/transport.ts';
+import type { HistoryPage, JsonObject, Member, TransportEvent } from '../transport/transport.ts';
 import {
   describe,
   isAvailability,
@@ -66,6 +66,7 @@ export const TRANSPORT_METHODS = [
   'putState',
   'getState',
   'listState',
+  'history',
 ] as const;
 
 /** Everything a client may ask. */
@@ -217,6 +218,19 @@ export function isWireEvent(value: unknown): value is WireEvent {
     default:
       return false;
   }
+}
+
+const MESSAGE_TYPES: ReadonlySet<string> = new Set(['text', 'payload']);
+
+/** A HistoryPage as the host answers it: messages that are inbound text or payloads. */
+export function isHistoryPage(value: unknown): value is HistoryPage {
+  return (
+    isObject(value) &&
+    Array.isArray(value.messages) &&
+    value.messages.every((m) => isWireEvent(m) && MESSAGE_TYPES.has(m.type)) &&
+    (value.next === undefined || typeof value.next === 'string') &&
+    typeof value.unreadable === 'number'
+  );
 }
 
 /** A parsed line, or why it is not one. */

@@ -8,6 +8,7 @@ import type {
   BlobMeta,
   BlobRef,
   ConnectionState,
+  HistoryQuery,
   JsonObject,
   Member,
   Outbound,
@@ -140,4 +141,14 @@ export function describe(value: unknown): string {
         : `a ${typeof value}`;
   const text = JSON.stringify(value);
   return text.length <= 60 ? `${type} ${text}` : type;
+}
+
+/** A HistoryQuery: an optional cursor and an optional positive limit. */
+export function isHistoryQuery(value: unknown): value is HistoryQuery {
+  return (
+    isObject(value) &&
+    (value.before === undefined || typeof value.before === 'string') &&
+    (value.limit === undefined ||
+      (typeof value.limit === 'number' && Number.isSafeInteger(value.limit) && value.limit > 0))
+  );
 }

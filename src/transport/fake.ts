@@ -13,6 +13,9 @@ import type {
   BlobMeta,
   BlobRef,
   ConnectionState,
+  HistoryPage,
+  HistoryQuery,
+  InboundMessage,
   JsonObject,
   Member,
   Outbound,
@@ -27,6 +30,12 @@ import type {
 } from './transport.ts';
 
 const ADDRESS = /^fake:[a-z0-9_-]+$/;
+
+/** The log a message belongs to: its workspace, or the pair of peers in a direct conversation. */
+function conversationOf(self: string, target: Target): string {
+  if (target.kind === 'workspace') return `w:${target.workspace}`;
+  return `d:${[self, target.address].sort().join(' ')}`;
+}
 const WORKSPACE = /^#[a-z0-9_.-]+$/;
 
 interface Room {
@@ -40,6 +49,8 @@ export class FakeNetwork {
   readonly #rooms = new Map<string, Room>();
   readonly #blobs = new Map<string, Uint8Array>();
   readonly #mailboxes = new Map<string, TransportEvent[]>();
+  /** Every message ever sent, per conversation (a workspace, or a sorted pair of addresses). */
+  readonly #logs = new Map<string, InboundMessage[]>();
 
   /** A new transport for `name` (address `fake:name`). */
   transport(name: string): FakeTransport {
@@ -75,6 +86,16 @@ export class FakeNetwork {
     const room: Room = { members: new Map(), state: new Map() };
     this.#rooms.set(workspace, room);
     return { room, created: true };
+  }
+
+  /** @internal */ record(conversation: string, message: InboundMessage): void {
+    const log = this.#logs.get(conversation) ?? [];
+    log.push(message);
+    this.#logs.set(conversation, log);
+  }
+
+  /** @internal */ log(conversation: string): readonly InboundMessage[] {
+    return this.#logs.get(conversation) ?? [];
   }
 
   /** @internal */ route(from: string, target: Target, event: TransportEvent): void {
@@ -170,18 +191,22 @@ export class FakeTransport implements Transport {
     const where: Target =
       target.kind === 'direct' ? { kind: 'direct', address: this.address } : target;
     const base = { id, from: this.address, target: where, timestamp: Date.now(), delayed: false };
-    const event: TransportEvent =
+    const event: InboundMessage =
       content.type === 'text'
         ? { ...base, type: 'text', text: content.text }
         : { ...base, type: 'payload', payload: structuredClone(content.payload) };
-    if (this.#state === 'online') {
+    const deliver = (): void => {
+      this.#net.record(conversationOf(this.address, target), structuredClone(event));
       this.#net.route(this.address, target, event);
+    };
+    if (this.#state === 'online') {
+      deliver();
       return { id };
     }
     return withDeadline('the connection to come back', options, () => {
       const { promise, resolve } = Promise.withResolvers<SendReceipt>();
       this.#outbox.push(() => {
-        this.#net.route(this.address, target, event);
+        deliver();
         resolve({ id });
       });
       return promise;
@@ -260,6 +285,29 @@ export class FakeTransport implements Transport {
   listState(workspace: string, type: string): Promise<readonly StateEntry[]> {
     const entries = [...this.#joinedRoom(workspace).state.values()].filter((e) => e.type === type);
     return Promise.resolve(structuredClone(entries));
+  }
+
+  history(target: Target, query: HistoryQuery = {}): Promise<HistoryPage> {
+    this.#assertOpen();
+    if (target.kind === 'workspace') this.#joinedRoom(target.workspace);
+    const log = this.#net.log(conversationOf(this.address, target));
+    const end = query.before === undefined ? log.length : Number(query.before);
+    if (!Number.isSafeInteger(end) || end < 0 || end > log.length) {
+      return Promise.reject(new UsageError(`unknown history cursor ${quote(query.before ?? '')}`));
+    }
+    const start = Math.max(0, end - (query.limit ?? 100));
+    const messages = log
+      .slice(start, end)
+      .reverse()
+      .map((m): InboundMessage => {
+        // Seen from this peer, a direct conversation is named by the other side: `target`.
+        return { ...structuredClone(m), target, delayed: true };
+      });
+    return Promise.resolve({
+      messages,
+      ...(start > 0 ? { next: String(start) } : {}),
+      unreadable: 0,
+    });
   }
 
   /** @internal Simulate losing the connection. */

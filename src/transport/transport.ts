@@ -145,6 +145,28 @@ export interface StateEntry {
   readonly sender?: string;
 }
 
+/** Which page of past messages to read. */
+export interface HistoryQuery {
+  /** The `next` cursor of the previous page; absent for the newest page. */
+  readonly before?: string;
+  /** At most this many messages (the network may return fewer); default 100. */
+  readonly limit?: number;
+}
+
+/** One page of past messages, read backwards from now. */
+export interface HistoryPage {
+  /**
+   * Newest first. Ids equal those live delivery used, so a reader can stitch history and live
+   * traffic together. Our own messages are included (their `from` is our own address there);
+   * every message is marked `delayed`.
+   */
+  readonly messages: readonly InboundMessage[];
+  /** The cursor for the next (older) page; absent when the beginning has been reached. */
+  readonly next?: string;
+  /** Messages on this page that could not be read (Matrix: no key to decrypt them) and were left out. */
+  readonly unreadable: number;
+}
+
 /** The one interface every feature uses to reach peers. */
 export interface Transport {
   readonly network: Network;
@@ -207,6 +229,14 @@ export interface Transport {
   ): Promise<JsonObject | undefined>;
   /** Read all state documents of one type in a workspace. */
   listState(workspace: string, type: string, options?: WaitOptions): Promise<readonly StateEntry[]>;
+
+  /**
+   * Read past messages of a joined workspace or of the direct conversation with one peer,
+   * newest first, one page at a time (Matrix `/messages`, XMPP MAM). Malformed entries are left
+   * out, as live delivery leaves them out. What the server keeps, and for how long, is its own
+   * policy: history may begin later than the conversation did.
+   */
+  history(target: Target, query?: HistoryQuery, options?: WaitOptions): Promise<HistoryPage>;
 }
 
 /** Payload kinds are dotted lower-case names: `stream.chunk`, `task.request`. */

@@ -251,6 +251,92 @@ export function transportContract(name: string, makeHarness: () => Promise<Contr
       assert.deepEqual(a.t.joinedWorkspaces(), [workspace], 'workspaces are rejoined');
     });
 
+    it('reads workspace and direct history backwards in pages, with live ids and own messages', async () => {
+      const a = await peer();
+      const b = await peer();
+      const workspace = harness.newWorkspace();
+      const infoA = await a.t.joinWorkspace(workspace);
+      const infoB = await b.t.joinWorkspace(workspace);
+      await a.events.waitFor(
+        (e) => e.type === 'presence' && e.from === infoB.self && e.availability === 'available',
+      );
+      const where = { kind: 'workspace', workspace } as const;
+      const sent: string[] = [];
+      for (let i = 0; i < 7; i++) {
+        const sender = i % 3 === 2 ? b.t : a.t;
+        const content =
+          i % 2 === 0
+            ? ({ type: 'text', text: `h${String(i)}` } as const)
+            : ({
+                type: 'payload',
+                payload: { kind: 'test.hist', version: 1, body: { i, data: 'x'.repeat(i * 100) } },
+              } as const);
+        sent.push((await sender.send(where, content)).id);
+      }
+      const live = (
+        await b.events.waitForCount((e) => e.type === 'text' || e.type === 'payload', 5)
+      ).filter((e): e is InboundMessage => e.type === 'text' || e.type === 'payload');
+      // Read everything back from b's side, three at a time.
+      const read: InboundMessage[] = [];
+      let cursor: string | undefined;
+      for (let pages = 0; pages < 20; pages++) {
+        const page = await b.t.history(where, { limit: 3, ...(cursor ? { before: cursor } : {}) });
+        assert.ok(page.messages.length <= 3);
+        read.push(...page.messages);
+        cursor = page.next;
+        if (!cursor) break;
+      }
+      const ours = read.filter((m) => sent.includes(m.id)).reverse();
+      assert.deepEqual(
+        ours.map((m) => m.id),
+        sent,
+        'every message, oldest last on the wire, newest first in the pages',
+      );
+      for (const m of ours) {
+        assert.equal(m.delayed, true);
+        assert.deepEqual(m.target, where);
+      }
+      const byId = new Map(ours.map((m) => [m.id, m]));
+      // Equal to live delivery except the time, which the server may stamp more coarsely.
+      const comparable = ({ timestamp, delayed, ...rest }: InboundMessage): object => {
+        assert.ok(Math.abs(timestamp - Date.now()) < 120_000, `timestamp ${String(timestamp)}`);
+        assert.equal(typeof delayed, 'boolean');
+        return rest;
+      };
+      for (const e of live) {
+        const h = byId.get(e.id);
+        assert.ok(h, `live message ${e.id} is in history`);
+        assert.deepEqual(comparable(h), comparable(e));
+      }
+      assert.equal(byId.get(sent[2] ?? '')?.from, infoB.self, 'own messages are in history');
+      assert.equal(byId.get(sent[0] ?? '')?.from, infoA.self);
+      const body = byId.get(sent[3] ?? '');
+      assert.deepEqual(body?.type === 'payload' ? body.payload.body : undefined, {
+        i: 3,
+        data: 'x'.repeat(300),
+      });
+
+      // A direct conversation reads the same way from either side.
+      const d1 = await a.t.send(
+        { kind: 'direct', address: b.t.address },
+        { type: 'text', text: 'dm1' },
+      );
+      const d2 = await b.t.send(
+        { kind: 'direct', address: a.t.address },
+        { type: 'text', text: 'dm2' },
+      );
+      await a.events.waitFor((e) => isText(e) && e.text === 'dm2');
+      const direct = await a.t.history({ kind: 'direct', address: b.t.address }, { limit: 50 });
+      const ids = direct.messages.map((m) => m.id);
+      assert.ok(
+        ids.indexOf(d2.id) >= 0 && ids.indexOf(d2.id) < ids.indexOf(d1.id),
+        JSON.stringify(ids),
+      );
+      const dm1 = direct.messages.find((m) => m.id === d1.id);
+      assert.equal(dm1?.type === 'text' ? dm1.text : undefined, 'dm1');
+      assert.deepEqual(dm1?.target, { kind: 'direct', address: b.t.address });
+    });
+
     it('rejects sends after close, and close is idempotent', async () => {
       const a = await peer();
       await a.t.close();

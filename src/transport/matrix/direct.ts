@@ -51,6 +51,16 @@ export class DirectRooms {
     }
   }
 
+  /** The joined direct room with `userId`, if there is one; never creates one. */
+  existing(userId: string): string | undefined {
+    const joined = (roomId: string): boolean =>
+      this.#ctx.client().getRoom(roomId)?.getMyMembership() === 'join';
+    const known = this.#roomOf.get(userId);
+    if (known && joined(known)) return known;
+    for (const [roomId, peer] of this.#peerOf) if (peer === userId && joined(roomId)) return roomId;
+    return undefined;
+  }
+
   /** Join a room a peer invited us to as a direct conversation. */
   async acceptInvite(roomId: string, inviter: string): Promise<void> {
     if (!inviter) return;

@@ -7,7 +7,7 @@
  */
 import type { MatrixEvent, Room } from 'matrix-js-sdk';
 import type * as T from '../transport.ts';
-import { decodeEvent, EVENT_PREFIX } from './codec.ts';
+import { decodeEvent, EVENT_PREFIX, type Decoded } from './codec.ts';
 
 /** What the pipeline needs from its transport. */
 export interface InboundContext {
@@ -84,18 +84,7 @@ export class Inbound {
       return;
     }
     this.#undecryptable.delete(id);
-    const type = event.getType();
-    if (event.getWireType() !== 'm.room.encrypted' && ctx.encrypted(room.roomId)) {
-      if (type.startsWith(EVENT_PREFIX) || type === 'm.room.message') {
-        ctx.emit({
-          type: 'rejected',
-          from: sender,
-          reason: `dropped plaintext event ${id} from ${sender} in the encrypted room ${ctx.nameOf(room.roomId)}`,
-        });
-        return;
-      }
-    }
-    const decoded = decodeEvent(type, event.getContent());
+    const decoded = decodeTimelineEvent(event, ctx.encrypted(room.roomId), ctx.nameOf(room.roomId));
     if (!decoded) return;
     if (decoded.type === 'rejected') {
       ctx.emit({ type: 'rejected', from: sender, reason: decoded.reason });
@@ -106,17 +95,46 @@ export class Inbound {
       ctx.directPeer(room.roomId) !== undefined
         ? { kind: 'direct', address: sender }
         : { kind: 'workspace', workspace: ctx.nameOf(room.roomId) };
-    const common = {
-      id,
-      from: sender,
-      target,
-      timestamp: event.getTs(),
-      delayed: event.getTs() < ctx.onlineSince(),
-    };
     ctx.emit(
-      decoded.type === 'text'
-        ? { ...common, type: 'text', text: decoded.text }
-        : { ...common, type: 'payload', payload: decoded.payload },
+      inboundMessage(decoded, {
+        id,
+        from: sender,
+        target,
+        timestamp: event.getTs(),
+        delayed: event.getTs() < ctx.onlineSince(),
+      }),
     );
   }
+}
+
+/**
+ * What a (decrypted) timeline event carries for us, for live delivery and history alike:
+ * text, a payload, a rejection, or undefined when it is not input. Our content in plaintext in
+ * an encrypted room is rejected: the server, not a member, could have put it there.
+ */
+export function decodeTimelineEvent(
+  event: MatrixEvent,
+  roomEncrypted: boolean,
+  roomName: string,
+): Decoded {
+  const type = event.getType();
+  const plaintext = event.getWireType() !== 'm.room.encrypted';
+  if (plaintext && roomEncrypted && (type.startsWith(EVENT_PREFIX) || type === 'm.room.message')) {
+    const sender = event.getSender() ?? '';
+    return {
+      type: 'rejected',
+      reason: `dropped plaintext event ${event.getId() ?? ''} from ${sender} in the encrypted room ${roomName}`,
+    };
+  }
+  return decodeEvent(type, event.getContent());
+}
+
+/** The message a decoded event delivers. */
+export function inboundMessage(
+  decoded: Exclude<Decoded, { type: 'rejected' } | undefined>,
+  common: Omit<T.InboundMessage, 'type' | 'text' | 'payload'>,
+): T.InboundMessage {
+  return decoded.type === 'text'
+    ? { ...common, type: 'text', text: decoded.text }
+    : { ...common, type: 'payload', payload: decoded.payload };
 }

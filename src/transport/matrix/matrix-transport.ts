@@ -53,6 +53,7 @@ import {
 import { authError, isAuthFailure, mapMatrixError } from './matrix-errors.ts';
 import { assertStateType, listState, readState, writeState } from './state.ts';
 import { downloadBlob, uploadBlob } from './media.ts';
+import { assertHistoryQuery, readHistory, type HistoryContext } from './history.ts';
 import type { MatrixTransportOptions } from './options.ts';
 import {
   backoffMs,
@@ -673,6 +674,39 @@ export class MatrixTransport implements T.Transport {
         throw mapMatrixError(error, 'set presence');
       }
     });
+  }
+
+  // ── history ─────────────────────────────────────────────────────────────────────────────
+
+  async history(
+    target: T.Target,
+    query: T.HistoryQuery = {},
+    options?: T.WaitOptions,
+  ): Promise<T.HistoryPage> {
+    this.#client_();
+    assertHistoryQuery(query);
+    const where: T.Target =
+      target.kind === 'direct'
+        ? { kind: 'direct', address: parseUserId(target.address) }
+        : { kind: 'workspace', workspace: parseRoomReference(target.workspace) };
+    const roomId =
+      where.kind === 'direct'
+        ? this.#direct.existing(where.address)
+        : this.#joinedRoom(where.workspace);
+    // No direct room yet: nothing was ever said.
+    if (!roomId) return { messages: [], unreadable: 0 };
+    const name = where.kind === 'direct' ? where.address : where.workspace;
+    const ctx: HistoryContext = {
+      client: () => this.#client_(),
+      encrypted: (id) => this.#encrypted.has(id),
+      online: (signal) => this.#online(signal),
+      log: (level, message) => {
+        this.#log(level, message);
+      },
+    };
+    return withDeadline(`the history of ${name}`, options, (signal) =>
+      readHistory(ctx, { roomId, name, target: where }, query, signal),
+    );
   }
 
   // ── blobs and state ─────────────────────────────────────────────────────────────────────

@@ -66,6 +66,8 @@ export type DecodedMessage =
 export interface DecodeContext {
   /** Our nick in a joined workspace (room bare JID), undefined when not joined. */
   nickIn(room: string): string | undefined;
+  /** Keep messages from our own nick: history reads them back, live delivery drops the echo. */
+  readonly keepOwn?: boolean;
 }
 
 /** Classify and decode one inbound `<message/>`. */
@@ -81,7 +83,8 @@ export function decodeMessage(stanza: Element, context: DecodeContext): DecodedM
     if (nick === undefined)
       return { outcome: 'ignored', why: `groupchat from a room we are not in (${bare})` };
     if (!resource) return { outcome: 'ignored', why: 'message from the room itself' };
-    if (resource === nick) return { outcome: 'ignored', why: 'our own echo' };
+    if (resource === nick && context.keepOwn !== true)
+      return { outcome: 'ignored', why: 'our own echo' };
     target = { kind: 'workspace', workspace: bare };
   } else {
     target = { kind: 'direct', address: from };

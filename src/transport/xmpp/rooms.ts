@@ -230,8 +230,10 @@ export class Rooms {
   }
 
   /**
-   * XEP-0045 §10.1.3: unlock the new room with the server's defaults except one: members see
-   * each other's real addresses (whois = anyone), because agents are identified by account.
+   * XEP-0045 §10.1.3: unlock the new room with the server's defaults except two: members see
+   * each other's real addresses (whois = anyone), because agents are identified by account;
+   * and the room is persistent, because a workspace is a place, not a meeting: when its last
+   * member leaves, the room, its archive (a finished stream, a share) and its name must stay.
    */
   async #configureInstant(session: XmppSession, room: string, timeoutMs: number): Promise<void> {
     const field = (name: string, value: string): Element =>
@@ -241,6 +243,7 @@ export class Rooms {
       { xmlns: NS_DATA, type: 'submit' },
       field('FORM_TYPE', `${NS_MUC}#roomconfig`),
       field('muc#roomconfig_whois', 'anyone'),
+      field('muc#roomconfig_persistentroom', '1'),
     );
     const form = xml('query', { xmlns: NS_MUC_OWNER }, submit);
     await session.iqCaller.set(form, room, timeoutMs);

@@ -2,6 +2,7 @@
  * What every new session of a transport gets before it goes online: the protocol obligations,
  * the in-band blob server, inbound routing, and (with -v -v) a stanza trace.
  */
+import type { MessageArchive } from './archive.ts';
 import type { BlobStore } from './blobs.ts';
 import { answerObligations, type Identity } from './citizenship.ts';
 import { routeInbound, type InboundDeps } from './inbound.ts';
@@ -12,6 +13,7 @@ import { traceStanzas } from './trace.ts';
 export interface SessionHandlerDeps extends InboundDeps {
   readonly identity: Identity;
   readonly blobs: BlobStore;
+  readonly archive: MessageArchive;
   readonly trace: boolean;
 }
 
@@ -20,6 +22,8 @@ export function sessionHandlers(deps: SessionHandlerDeps): InstallHandlers {
   return (parts) => {
     answerObligations(parts.iqCallee, deps.identity);
     deps.blobs.answer(parts.iqCallee);
+    // Archive results first: they are answers to our queries, never live messages.
+    parts.middleware.use((ctx, next) => (deps.archive.take(ctx.stanza) ? undefined : next()));
     parts.middleware.use((ctx, next) => (routeInbound(ctx.stanza, deps) ? undefined : next()));
     if (deps.trace) {
       traceStanzas(parts.entity, (line) => {

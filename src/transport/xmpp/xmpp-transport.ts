@@ -12,6 +12,7 @@ import { Listeners } from '../listeners.ts';
 import { assertValidOutbound } from '../payload.ts';
 import type * as T from '../transport.ts';
 import { parseXmppAddress } from './address.ts';
+import { MessageArchive } from './archive.ts';
 import { BlobStore } from './blobs.ts';
 import { encodeMessage, splitResource } from './codec.ts';
 import type { XmppTransportOptions } from './options.ts';
@@ -38,6 +39,7 @@ export class XmppTransport implements T.Transport {
   readonly #services: Services;
   readonly #blobs: BlobStore;
   readonly #workspaceState: PepState;
+  readonly #archive: MessageArchive;
   #session: XmppSession | undefined;
   #state: T.ConnectionState = 'offline';
   #address = '';
@@ -70,6 +72,14 @@ export class XmppTransport implements T.Transport {
       this.#address.split('/')[0] ?? '',
       ...this.#rooms.members(room).flatMap((m) => (m.account ? [m.account] : [])),
     ]);
+    this.#archive = new MessageArchive({
+      request: (iq, timeoutMs) => session().iqCaller.request(iq, timeoutMs),
+      self: () => this.#address,
+      nickIn: (room) => this.#rooms.nickIn(room),
+      log: (level, message) => {
+        this.#log(level, message);
+      },
+    });
   }
 
   get address(): string {
@@ -260,10 +270,26 @@ export class XmppTransport implements T.Transport {
     );
   }
 
+  async history(
+    target: T.Target,
+    query: T.HistoryQuery = {},
+    options?: T.WaitOptions,
+  ): Promise<T.HistoryPage> {
+    if (this.#options.mode === 'component')
+      throw new UsageError(
+        'message history needs a client account (XEP-0313 archives belong to accounts); components have none',
+      );
+    this.#assertUsable();
+    if (target.kind === 'workspace' && !this.#rooms.tracks(target.workspace))
+      throw new UsageError(`not joined to workspace ${quote(target.workspace)}: join it first`);
+    return this.#archive.history(target, query, options);
+  }
+
   async #open(timeoutMs: number): Promise<void> {
     const install = sessionHandlers({
       identity: this.#options.software ?? { name: 'mx-agent', version: '0' },
       blobs: this.#blobs,
+      archive: this.#archive,
       trace: this.#options.trace === true,
       rooms: this.#rooms,
       seen: this.#seen,

@@ -1,0 +1,181 @@
+/**
+ * Past messages on Matrix (specs/protocol.md §4.6): `GET /rooms/{roomId}/messages` with dir=b
+ * (Client-Server API, "Getting events for a room"), from the live end or from the `end` token
+ * of the previous page. Events are decrypted with this device's Megolm keys and decoded exactly
+ * as live delivery decodes them (inbound.ts). Reading is not delivering: nothing here records
+ * into the delivery ledger, moves a room's floor, or reaches listeners.
+ */
+import {
+  MatrixError,
+  Method,
+  type IEvent,
+  type IRequestOpts,
+  type MatrixClient,
+  type MatrixEvent,
+} from 'matrix-js-sdk';
+import { UsageError, quote } from '../../errors.ts';
+import { sleep } from '../deadline.ts';
+import type * as T from '../transport.ts';
+import { EVENT_PREFIX } from './codec.ts';
+import { decodeTimelineEvent, inboundMessage } from './inbound.ts';
+import { mapMatrixError, retryDelay } from './matrix-errors.ts';
+import { isTransient } from './sdk.ts';
+
+const DEFAULT_LIMIT = 100;
+
+/**
+ * Requests one page may make. A page is filled up to its limit across requests (state events
+ * and undecryptable ones take room in a response but are not messages); a stretch of history
+ * with no messages at all ends a page early, with `next` to go on from.
+ */
+const MAX_REQUESTS = 10;
+
+/**
+ * Only events that can carry our content (spec: RoomEventFilter, `*` wildcards). Servers that
+ * ignore it cost us some state events on the wire; nothing else depends on it.
+ */
+const FILTER = JSON.stringify({
+  types: ['m.room.message', 'm.room.encrypted', `${EVENT_PREFIX}*`],
+});
+
+/** What reading history needs from its transport. */
+export interface HistoryContext {
+  client(): MatrixClient;
+  /** True for a room known to be encrypted: plaintext content in it is rejected, as live. */
+  encrypted(roomId: string): boolean;
+  /** Wait until the transport is online. */
+  online(signal: AbortSignal): Promise<void>;
+  log(level: 'debug' | 'info' | 'warn', message: string): void;
+}
+
+/** The conversation being read: its room, its name in messages, the target its messages carry. */
+export interface HistoryRoom {
+  readonly roomId: string;
+  readonly name: string;
+  readonly target: T.Target;
+}
+
+/** The part of a `/messages` response we read. */
+interface MessagesResponse {
+  readonly chunk?: unknown;
+  readonly end?: unknown;
+}
+
+/** Check a history query, or throw UsageError saying what was expected. */
+export function assertHistoryQuery(query: T.HistoryQuery): void {
+  const { limit, before } = query;
+  if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1)) {
+    throw new UsageError(`expected a history limit of 1 or more, got ${String(limit)}`);
+  }
+  if (before === '') throw new UsageError('expected a history cursor, got an empty string');
+}
+
+/** Read one page of a room's history, newest first. */
+export async function readHistory(
+  ctx: HistoryContext,
+  room: HistoryRoom,
+  query: T.HistoryQuery,
+  signal: AbortSignal,
+): Promise<T.HistoryPage> {
+  const limit = query.limit ?? DEFAULT_LIMIT;
+  const messages: T.InboundMessage[] = [];
+  let unreadable = 0;
+  let from = query.before;
+  for (let request = 0; request < MAX_REQUESTS && messages.length < limit; request++) {
+    const response = await fetchMessages(ctx, room, from, limit - messages.length, signal);
+    for (const event of await decryptAll(ctx.client(), room.roomId, response.chunk)) {
+      if (event.isDecryptionFailure()) unreadable++;
+      else addMessage(ctx, room, event, messages);
+    }
+    // No `end`: the beginning (or the limit of what we may see) is reached. An empty chunk
+    // with an `end` only means the server filtered a stretch away: go on from there.
+    const end = typeof response.end === 'string' && response.end !== from ? response.end : '';
+    from = end || undefined;
+    if (from === undefined) break;
+  }
+  return { messages, ...(from === undefined ? {} : { next: from }), unreadable };
+}
+
+function addMessage(
+  ctx: HistoryContext,
+  room: HistoryRoom,
+  event: MatrixEvent,
+  messages: T.InboundMessage[],
+): void {
+  const id = event.getId();
+  const sender = event.getSender();
+  if (!id || !sender || event.isState()) return;
+  const decoded = decodeTimelineEvent(event, ctx.encrypted(room.roomId), room.name);
+  if (!decoded) return;
+  if (decoded.type === 'rejected') {
+    // Live delivery reported it to listeners when it arrived; a read only leaves it out.
+    ctx.log('debug', `history of ${room.name}: left out ${id} from ${sender}: ${decoded.reason}`);
+    return;
+  }
+  messages.push(
+    inboundMessage(decoded, {
+      id,
+      from: sender,
+      target: room.target,
+      timestamp: event.getTs(),
+      delayed: true,
+    }),
+  );
+}
+
+/** One `/messages` request, retried through outages and rate limits until the deadline. */
+async function fetchMessages(
+  ctx: HistoryContext,
+  room: HistoryRoom,
+  from: string | undefined,
+  limit: number,
+  signal: AbortSignal,
+): Promise<MessagesResponse> {
+  const path = `/rooms/${encodeURIComponent(room.roomId)}/messages`;
+  // Without `from`, dir=b starts at the live end of the timeline (spec v1.3).
+  const params = { dir: 'b', limit: String(limit), filter: FILTER, ...(from ? { from } : {}) };
+  for (let attempt = 0; ; attempt++) {
+    await ctx.online(signal);
+    try {
+      // IRequestOpts picks `priority` from the DOM's RequestInit, which Node's types lack.
+      const opts = { abortSignal: signal } as IRequestOpts;
+      return await ctx
+        .client()
+        .http.authedRequest<MessagesResponse>(Method.Get, path, params, undefined, opts);
+    } catch (error) {
+      if (signal.aborted) throw signal.reason as Error;
+      if (isTransient(error)) {
+        ctx.log('debug', `reading the history of ${room.name} failed; retrying`);
+        await sleep(retryDelay(error, attempt), signal);
+        continue;
+      }
+      if (from && error instanceof MatrixError && error.httpStatus === 400) {
+        throw new UsageError(
+          `the homeserver does not know the history cursor ${quote(from)} for ${room.name} (${error.errcode ?? '400'}): pass a cursor a previous page returned as next`,
+          { cause: error },
+        );
+      }
+      throw mapMatrixError(error, `read the history of ${room.name}`);
+    }
+  }
+}
+
+/**
+ * The events of a chunk as SDK events, decrypted where this device holds the key. Mapped
+ * without re-emitting: a history event decrypting must not look like live traffic to our
+ * listeners on the client (matrix-transport.ts wires MatrixEventEvent.Decrypted).
+ */
+async function decryptAll(
+  client: MatrixClient,
+  roomId: string,
+  chunk: unknown,
+): Promise<MatrixEvent[]> {
+  if (!Array.isArray(chunk)) return [];
+  const mapper = client.getEventMapper({ preventReEmit: true, decrypt: false });
+  const events = chunk
+    .filter((raw): raw is Partial<IEvent> => typeof raw === 'object' && raw !== null)
+    // The room we asked about, whatever the event claims: Megolm keys are bound to a room.
+    .map((raw) => mapper({ ...raw, room_id: roomId }));
+  await Promise.allSettled(events.map((event) => client.decryptEventIfNeeded(event)));
+  return events;
+}
