@@ -11,6 +11,8 @@ export interface CliContext {
   readonly version: string;
   /** Declare that Ctrl-C is how this command normally ends (`listen`): exit 0, not 130. */
   endsOnInterrupt(): void;
+  /** Exit with this code when the action returns (a shared program's own exit code). */
+  exitWith(code: number): void;
 }
 
 /** Commands get their context lazily: the global options are known only once parsing is done. */

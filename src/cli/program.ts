@@ -16,6 +16,7 @@ import { loginCommand } from './commands/login.ts';
 import { logoutCommand } from './commands/logout.ts';
 import { profilesCommand } from './commands/profiles.ts';
 import { sendCommand } from './commands/send.ts';
+import { streamCommand } from './commands/stream.ts';
 import { backupCommand } from './commands/backup.ts';
 import { verifyCommand } from './commands/verify.ts';
 import { whoamiCommand } from './commands/whoami.ts';
@@ -72,6 +73,7 @@ function buildProgram(version: string, context: ContextSource): Command {
     logoutCommand,
     sendCommand,
     listenCommand,
+    streamCommand,
     verifyCommand,
     backupCommand,
     daemonCommand,
@@ -138,6 +140,7 @@ export async function run(argv: string[]): Promise<number> {
   let profile: string | undefined;
   // An object, not a `let`: set from a closure, which flow analysis does not see.
   const interrupt = { isNormal: false };
+  const status: { code?: number } = {};
   const context: ContextSource = (): CliContext => ({
     output,
     profile,
@@ -145,6 +148,9 @@ export async function run(argv: string[]): Promise<number> {
     version,
     endsOnInterrupt: () => {
       interrupt.isNormal = true;
+    },
+    exitWith: (code) => {
+      status.code = code;
     },
   });
   const program = buildProgram(version, context);
@@ -169,6 +175,7 @@ export async function run(argv: string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
   try {
     await program.parseAsync(argv);
+    if (status.code !== undefined) return status.code;
     return abort.signal.aborted && !interrupt.isNormal ? EXIT_CODES.interrupted : EXIT_CODES.ok;
   } catch (error) {
     report(output, error);

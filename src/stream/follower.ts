@@ -1,0 +1,334 @@
+/**
+ * The viewing side of a stream: turns live traffic plus history into one ordered, gap-free,
+ * duplicate-free sequence of output for a renderer.
+ *
+ * It listens before it reads history, so nothing falls between the two. It starts from a base:
+ * the stream's start (`from: 'start'`), the sequence number a previous viewer stopped at
+ * (`resume`), or the newest screen snapshot (`screen`, for a late joiner — and it asks a live
+ * sharer for a fresh one, which also covers history this device cannot decrypt). Events are
+ * ordered by `seq`; a hole that live traffic does not fill within `gapWaitMs` is filled from
+ * history; duplicates (retries, history overlapping live) are dropped by `seq`.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { NetworkError, UsageError, messageOf, quote } from '../errors.ts';
+import type { InboundMessage, Target, Transport } from '../transport/transport.ts';
+import { decodeStreamEvent } from './protocol-decode.ts';
+import {
+  encodeStreamEvent,
+  isSequenced,
+  type SequencedEvent,
+  type StreamEnd,
+  type StreamEvent,
+  type StreamSnapshot,
+  type StreamStart,
+} from './protocol.ts';
+import { sameConversation } from './sharer.ts';
+import { StreamHistory } from './stream-history.ts';
+
+/** What the renderer is given, in order. */
+export type ViewerEvent =
+  | { readonly type: 'start'; readonly start: StreamStart }
+  /** Rendering begins at `seq` (after the start, a snapshot, or a resume point). */
+  | { readonly type: 'ready'; readonly seq: number }
+  | {
+      readonly type: 'screen';
+      readonly seq: number;
+      readonly cols: number;
+      readonly rows: number;
+      readonly replay: Uint8Array;
+    }
+  | {
+      readonly type: 'output';
+      readonly seq: number;
+      readonly t: number;
+      readonly bytes: Uint8Array;
+    }
+  | { readonly type: 'resize'; readonly seq: number; readonly cols: number; readonly rows: number }
+  | { readonly type: 'control'; readonly input: readonly string[] }
+  | { readonly type: 'end'; readonly end: StreamEnd; readonly verified: boolean | undefined }
+  | { readonly type: 'gap'; readonly from: number; readonly to: number };
+
+/** Where to begin. */
+export type FollowFrom =
+  | { readonly kind: 'start' }
+  | { readonly kind: 'screen' }
+  | { readonly kind: 'resume'; readonly seq: number };
+
+/** What to follow. */
+export interface FollowOptions {
+  readonly transport: Transport;
+  readonly target: Target;
+  readonly stream: string;
+  readonly from: FollowFrom;
+  readonly signal: AbortSignal;
+  readonly render: (event: ViewerEvent) => void;
+  readonly log: (level: 'warn' | 'debug', message: string) => void;
+  readonly gapWaitMs?: number;
+  /** How long a late joiner waits for a snapshot when history has none it can read. */
+  readonly snapshotWaitMs?: number;
+}
+
+/** Follow a stream until its end (or the signal); resolves with the end event. */
+export async function followStream(o: FollowOptions): Promise<StreamEnd | undefined> {
+  const f = new Follower(o);
+  return f.run();
+}
+
+class Follower {
+  readonly #o: FollowOptions;
+  readonly #pending = new Map<number, { event: SequencedEvent; bytes?: Promise<Uint8Array> }>();
+  readonly #history: StreamHistory;
+  #next = -1;
+  #snapshot: StreamSnapshot | undefined;
+  #start: StreamStart | undefined;
+  #hash: Hash | undefined;
+  #bytes = 0;
+  #draining = false;
+  #adopt = false;
+  #gapTimer: NodeJS.Timeout | undefined;
+  readonly #done = Promise.withResolvers<StreamEnd | undefined>();
+  readonly #wake = new EventTarget();
+
+  constructor(o: FollowOptions) {
+    this.#o = o;
+    this.#history = new StreamHistory(o.transport, o.target, o.stream);
+  }
+
+  async run(): Promise<StreamEnd | undefined> {
+    const { transport, signal } = this.#o;
+    const unsubscribe = transport.subscribe((event) => {
+      if (event.type === 'payload' && sameConversation(event.target, this.#o.target))
+        this.#onLive(event);
+    });
+    const onAbort = (): void => {
+      this.#done.resolve(undefined);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      await this.#requestSnapshot();
+      await this.#findBase();
+      this.#drain();
+      return await this.#done.promise;
+    } finally {
+      clearTimeout(this.#gapTimer);
+      signal.removeEventListener('abort', onAbort);
+      unsubscribe();
+    }
+  }
+
+  #onLive(message: InboundMessage): void {
+    if (message.type !== 'payload') return;
+    const decoded = decodeStreamEvent(message.payload);
+    if (!decoded) return;
+    if (!decoded.ok) {
+      this.#o.log('warn', `dropped a stream payload from ${message.from}: ${decoded.reason}`);
+      return;
+    }
+    if (decoded.event.stream !== this.#o.stream) return;
+    if (this.#adopt && isSequenced(decoded.event)) {
+      this.#adopt = false;
+      this.#next = decoded.event.seq;
+    }
+    this.#take(decoded.event);
+    this.#wake.dispatchEvent(new Event('event'));
+    if (this.#next >= 0) this.#drain();
+  }
+
+  /** File an event (live or from history). */
+  #take(event: StreamEvent): void {
+    if (event.type === 'start') this.#start ??= event;
+    else if (event.type === 'snapshot') {
+      if (!this.#snapshot || event.seq > this.#snapshot.seq) this.#snapshot = event;
+    } else if (event.type === 'control') {
+      this.#o.render({ type: 'control', input: event.input });
+    } else if (
+      isSequenced(event) &&
+      (this.#next < 0 || event.seq >= this.#next) &&
+      !this.#pending.has(event.seq)
+    ) {
+      const entry: { event: SequencedEvent; bytes?: Promise<Uint8Array> } = { event };
+      if (event.type === 'chunk' && 'blob' in event) {
+        entry.bytes = this.#o.transport.getBlob(event.blob, {
+          timeoutMs: 120_000,
+          signal: this.#o.signal,
+        });
+        entry.bytes.catch(() => undefined);
+      }
+      this.#pending.set(event.seq, entry);
+    }
+  }
+
+  /** Ask a live sharer for a fresh snapshot (harmless when the stream has ended). */
+  async #requestSnapshot(): Promise<void> {
+    if (this.#o.from.kind !== 'screen') return;
+    const payload = encodeStreamEvent({ type: 'watch', stream: this.#o.stream });
+    await this.#o.transport
+      .send(
+        this.#o.target,
+        { type: 'payload', payload },
+        { timeoutMs: 10_000, signal: this.#o.signal },
+      )
+      .catch((error: unknown) => {
+        this.#o.log('debug', `could not ask for a snapshot: ${messageOf(error)}`);
+      });
+  }
+
+  /** Read history back far enough to know where rendering begins. */
+  async #findBase(): Promise<void> {
+    const from = this.#o.from;
+    const enough = (): boolean => {
+      if (this.#start) return true;
+      if (from.kind === 'resume') return this.#history.oldestSeq <= from.seq;
+      if (from.kind === 'screen') return this.#snapshot !== undefined;
+      return false;
+    };
+    while (!enough() && !this.#history.exhausted) {
+      for (const event of await this.#history.readPage(this.#o.signal)) this.#take(event);
+    }
+    if (from.kind === 'screen' && !this.#start && !this.#snapshot) await this.#awaitSnapshot();
+    if (from.kind === 'resume') this.#next = from.seq;
+    else if (from.kind === 'screen' && this.#snapshot) {
+      if (this.#snapshot.seq > 0) this.#showSnapshot(this.#snapshot);
+      else this.#next = 0;
+    } else if (this.#start || from.kind === 'start') this.#next = 0;
+    else if (this.#pending.size > 0) this.#next = Math.min(...this.#pending.keys());
+    // Nothing readable yet: begin with the first event that arrives.
+    else this.#adopt = true;
+    if (this.#start) this.#o.render({ type: 'start', start: this.#start });
+    this.#o.render({ type: 'ready', seq: this.#next });
+    if (this.#next === 0) this.#hash = createHash('sha256');
+    if (
+      this.#history.unreadable > 0 &&
+      !this.#start &&
+      this.#next !== (this.#snapshot?.seq ?? -1) &&
+      from.kind !== 'resume'
+    )
+      this.#o.log(
+        'warn',
+        `${String(this.#history.unreadable)} earlier events of this stream could not be decrypted`,
+      );
+    for (const seq of [...this.#pending.keys()]) if (seq < this.#next) this.#pending.delete(seq);
+  }
+
+  #showSnapshot(shot: StreamSnapshot): void {
+    this.#next = shot.seq;
+    this.#bytes = shot.bytes;
+    const render = (replay: Uint8Array): void => {
+      this.#o.render({ type: 'screen', seq: shot.seq, cols: shot.cols, rows: shot.rows, replay });
+    };
+    if ('data' in shot) render(shot.data);
+    else
+      this.#pendingScreen = this.#o.transport
+        .getBlob(shot.blob, { timeoutMs: 120_000 })
+        .then(render);
+  }
+
+  #pendingScreen: Promise<void> | undefined;
+
+  async #awaitSnapshot(): Promise<void> {
+    const deadline = Date.now() + (this.#o.snapshotWaitMs ?? 10_000);
+    while (!this.#snapshot && !this.#start && Date.now() < deadline && !this.#o.signal.aborted) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+        this.#wake.addEventListener(
+          'event',
+          () => {
+            clearTimeout(timer);
+            resolve();
+          },
+          { once: true },
+        );
+      });
+    }
+  }
+
+  /** Render every event that is next in line; arm the gap timer when one is missing. */
+  #drain(): void {
+    if (this.#draining) return;
+    this.#draining = true;
+    void this.#drainLoop()
+      .catch((error: unknown) => {
+        this.#done.reject(error instanceof Error ? error : new NetworkError(messageOf(error)));
+      })
+      .finally(() => {
+        this.#draining = false;
+      });
+  }
+
+  async #drainLoop(): Promise<void> {
+    if (this.#pendingScreen) await this.#pendingScreen;
+    this.#pendingScreen = undefined;
+    for (;;) {
+      const entry = this.#pending.get(this.#next);
+      if (!entry) break;
+      const { event } = entry;
+      if (event.type === 'chunk') {
+        const bytes = entry.bytes
+          ? await entry.bytes
+          : 'data' in event
+            ? event.data
+            : new Uint8Array();
+        this.#hash?.update(bytes);
+        this.#bytes += bytes.byteLength;
+        this.#o.render({ type: 'output', seq: event.seq, t: event.t, bytes });
+      } else if (event.type === 'resize') {
+        this.#o.render({ type: 'resize', seq: event.seq, cols: event.cols, rows: event.rows });
+      } else {
+        const verified = this.#hash
+          ? this.#hash.digest('hex') === event.sha256 && this.#bytes === event.bytes
+          : undefined;
+        this.#pending.delete(event.seq);
+        this.#o.render({ type: 'end', end: event, verified });
+        this.#done.resolve(event);
+        return;
+      }
+      this.#pending.delete(event.seq);
+      this.#next += 1;
+    }
+    clearTimeout(this.#gapTimer);
+    if (this.#pending.size > 0) {
+      this.#gapTimer = setTimeout(() => {
+        void this.#fillGap().catch((error: unknown) => {
+          this.#o.log('warn', `could not read stream history: ${messageOf(error)}`);
+        });
+      }, this.#o.gapWaitMs ?? 1_000);
+    }
+  }
+
+  /** A hole live traffic did not fill: read history back to it, or skip what is gone. */
+  async #fillGap(): Promise<void> {
+    const wanted = this.#next;
+    this.#history.restart();
+    while (
+      !this.#pending.has(wanted) &&
+      this.#history.oldestSeq > wanted &&
+      !this.#history.exhausted
+    )
+      for (const event of await this.#history.readPage(this.#o.signal)) this.#take(event);
+    if (!this.#pending.has(wanted) && this.#next === wanted) {
+      const to = Math.min(...this.#pending.keys());
+      this.#o.log(
+        'warn',
+        `events ${String(wanted)} to ${String(to - 1)} of the stream could not be read; skipping them`,
+      );
+      this.#o.render({ type: 'gap', from: wanted, to: to - 1 });
+      this.#hash = undefined;
+      this.#next = to;
+    }
+    this.#drain();
+  }
+}
+
+/** Resolve a stream id given in full or as a unique prefix among `ids`. */
+export function matchStreamId(input: string, ids: readonly string[]): string {
+  if (ids.includes(input)) return input;
+  const matches = ids.filter((id) => id.startsWith(input));
+  if (matches.length === 1 && matches[0]) return matches[0];
+  // A whole id nobody listed (history beyond the pages scanned): take it as given.
+  if (matches.length === 0 && /^[0-9a-f]{12}$/.test(input)) return input;
+  if (matches.length > 1)
+    throw new UsageError(`stream id ${quote(input)} is ambiguous: it starts ${matches.join(', ')}`);
+  throw new UsageError(
+    `no stream ${quote(input)} here${ids.length ? `; streams: ${ids.slice(0, 5).join(', ')}` : ''}`,
+  );
+}
