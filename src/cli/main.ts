@@ -21,11 +21,23 @@ if (cached === undefined) {
   const { run } = await import('./program.ts');
   // Exit as soon as the command is done: SDKs leave timers behind (matrix-js-sdk's key-backup
   // loop waits up to 10 s, its request timeouts up to 110 s) that would keep the process alive.
-  // Everything written to stdout and stderr is already flushed (pipes and files are written
-  // synchronously on POSIX).
-  process.exit(await run(process.argv));
+  // But first let stdout and stderr drain: a pipe whose reader is slower than us (a viewer's
+  // output piped to a file or a test) holds queued writes that exit would throw away.
+  const code = await run(process.argv);
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  process.exit(code);
 } else {
   processStdio().stdout.write(cached);
+}
+
+/** Resolves once everything written to `stream` so far has been handed to the OS. */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  if (stream.writableLength === 0 || stream.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    stream.write('', () => {
+      resolve();
+    });
+  });
 }
 
 function readCachedHelp(): string | undefined {

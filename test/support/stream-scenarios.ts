@@ -289,6 +289,48 @@ export function streamScenarios(name: string, makeNetwork: () => Promise<StreamN
       assert.equal(replay.stdout, outputOf(local));
     });
 
+    it('renders in a viewer terminal, detaches on Ctrl-], and ends on the sharer SIGTERM', async () => {
+      const pty = await import('node-pty');
+      const ws = net.workspace();
+      const sharer = await share(env, 'alice', [
+        '--to',
+        ws,
+        '--pipe',
+        '--',
+        'sh',
+        '-c',
+        'sleep 1; echo first; sleep 60',
+      ]);
+      const term = pty.spawn(
+        process.execPath,
+        [CLI, '--profile', 'bob', 'stream', 'attach', ws, '--stream', sharer.id],
+        {
+          name: 'xterm-256color',
+          cols: 80,
+          rows: 24,
+          env,
+        },
+      );
+      let screen = '';
+      term.onData((d) => {
+        screen += d;
+      });
+      const exited = new Promise<number>((resolve) => {
+        term.onExit((e) => {
+          resolve(e.exitCode);
+        });
+      });
+      await eventually(
+        () => screen.includes('first'),
+        () => screen,
+      );
+      term.write('\x1d');
+      assert.equal(await exited, 0, screen);
+      sharer.child.kill('SIGTERM');
+      assert.equal(await sharer.closed, 129, sharer.stderr());
+      assert.match(sharer.stderr(), /ended: SIGHUP/);
+    });
+
     it('lists live and finished streams', async () => {
       const ws = net.workspace();
       const sharer = await share(env, 'alice', [

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { UsageError } from '../../errors.ts';
 import type { ContextSource } from '../context.ts';
 import { collect } from '../option-values.ts';
 
@@ -92,6 +93,16 @@ Examples:
       await replayRecording(file, values, context());
     });
 
+  // After "--" everything is the program's: commander would still take `-- list` for the
+  // subcommand, so say how to run a program of that name instead of doing something else.
+  stream.hook('preSubcommand', (_stream, sub) => {
+    const raw = process.argv;
+    const dashes = raw.indexOf('--');
+    if (dashes >= 0 && raw.indexOf(sub.name(), dashes) > dashes)
+      throw new UsageError(
+        `to share a program named "${sub.name()}", give its path: -- ./${sub.name()} or -- "$(command -v ${sub.name()})"`,
+      );
+  });
   for (const op of ['allow', 'revoke'] as const) {
     stream
       .command(op)
