@@ -83,6 +83,8 @@ export class StreamFiles {
       return [];
     }
     return names.flatMap((name) => {
+      // Only the entries: the control sockets live beside them.
+      if (!name.endsWith('.json')) return [];
       const entry = this.#read(join(dir, name)) as LiveShare | undefined;
       if (!entry || typeof entry.pid !== 'number' || !isAlive(entry.pid)) {
         rmSync(join(dir, name), { force: true });

@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { parseAsciicast, outputOf } from '../../src/stream/asciicast.ts';
 import { HeadlessScreen } from '../../src/stream/screen.ts';
 import { CLI, runCli, startCli, stopHosts } from './cli.ts';
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 
 /** What a network brings to the stream scenarios. */
 export interface StreamNetwork {
@@ -171,6 +171,55 @@ export function streamScenarios(name: string, makeNetwork: () => Promise<StreamN
       assert.doesNotMatch(sharer.stdout().toString(), /evil|forged/);
       await eventually(() => viewer.child.exitCode !== null && carol.child.exitCode !== null, show);
       assert.match(viewer.stdout().toString(), /got:hello/);
+    });
+
+    it('revokes and grants input while the program runs', async () => {
+      const ws = net.workspace();
+      const sharer = await share(env, 'alice', [
+        '--to',
+        ws,
+        '--pipe',
+        '--allow-input',
+        bob,
+        '--',
+        'sh',
+        '-c',
+        'while read l; do echo "got:$l"; done',
+      ]);
+      // A viewer whose stdin stays open, as a person at a keyboard.
+      const child = spawn(
+        process.execPath,
+        [CLI, '--profile', 'bob', 'stream', 'attach', ws, '--stream', sharer.id],
+        {
+          env,
+          stdio: ['pipe', 'pipe', 'pipe'],
+        },
+      );
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      const show = (): string => `sharer:\n${sharer.stderr()}\nviewer:\n${err}\n${out}`;
+      await eventually(() => /watching/.test(err), show);
+      child.stdin.write('one\n');
+      await eventually(() => sharer.stdout().toString().includes('got:one'), show);
+      const revoked = await runCli(['--profile', 'alice', 'stream', 'revoke', bob], env);
+      assert.equal(revoked.code, 0, revoked.stderr + show());
+      assert.match(revoked.stdout, /view-only/);
+      await eventually(() => /view-only now/.test(err), show);
+      child.stdin.write('two\n');
+      const granted = await runCli(['--profile', 'alice', 'stream', 'allow', bob], env);
+      assert.equal(granted.code, 0, granted.stderr);
+      await eventually(
+        () => /you may type now/.test(err.slice(err.indexOf('view-only now'))),
+        show,
+      );
+      child.stdin.write('three\n');
+      await eventually(() => sharer.stdout().toString().includes('got:three'), show);
+      assert.doesNotMatch(sharer.stdout().toString(), /got:two/);
+      sharer.child.kill('SIGTERM');
+      await sharer.closed;
+      child.kill('SIGTERM');
     });
 
     it('resumes a killed viewer exactly where it stopped', async () => {

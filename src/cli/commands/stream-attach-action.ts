@@ -49,6 +49,7 @@ export async function attachStream(
     // sharer decides.
     let allowed: readonly string[] | undefined;
     let title = '';
+    const self = transport.address;
     const keys = forwardKeys(
       transport,
       target,
@@ -80,9 +81,13 @@ export async function attachStream(
             case 'ready':
               output.info(`watching stream ${stream}${title} — Ctrl-] detaches`);
               return;
-            case 'control':
+            case 'control': {
+              const before = allowed === undefined ? undefined : mayType(allowed, self);
               allowed = event.input;
+              const now = mayType(allowed, self);
+              if (before !== now) output.info(now ? 'you may type now' : 'view-only now');
               return;
+            }
             case 'screen':
               stdout.write(event.replay);
               files.setPosition(profile.name, stream, event.seq);
@@ -129,13 +134,13 @@ function forwardKeys(
   const raw = stdin.isTTY;
   if (raw) stdin.setRawMode(true);
   let warned = false;
-  const self = bare(transport.address);
+  const self = transport.address;
   const onData = (chunk: Buffer): void => {
     const at = raw ? chunk.indexOf(DETACH) : -1;
     const data = at >= 0 ? chunk.subarray(0, at) : chunk;
     if (data.byteLength > 0) {
       const may = allowed();
-      if (may === undefined || may.some((a) => bare(a) === self)) {
+      if (may === undefined || mayType(may, self)) {
         const payload = encodeStreamEvent({ type: 'input', stream, data });
         transport.send(target, { type: 'payload', payload }, { timeoutMs: 30_000 }).catch(() => {
           output.warn('a keystroke could not be sent');
@@ -156,6 +161,11 @@ function forwardKeys(
       stdin.pause();
     },
   };
+}
+
+/** True when `self` is on the list of who may type. */
+function mayType(allowed: readonly string[], self: string): boolean {
+  return allowed.some((a) => bare(a) === bare(self));
 }
 
 function bare(address: string): string {
