@@ -77,6 +77,7 @@ export function streamScenarios(name: string, makeNetwork: () => Promise<StreamN
   describe(`mx-agent stream on ${name}`, () => {
     let net: StreamNetwork;
     let env: NodeJS.ProcessEnv;
+    let alice: string;
     let bob: string;
     const dir = mkdtempSync(join(tmpdir(), 'mx-stream-'));
     // 300 KB of random bytes (invalid UTF-8 included): large enough to travel as blobs.
@@ -87,7 +88,7 @@ export function streamScenarios(name: string, makeNetwork: () => Promise<StreamN
     before(async () => {
       net = await makeNetwork();
       env = net.env;
-      await net.account('alice');
+      alice = await net.account('alice');
       bob = await net.account('bob');
       await net.account('carol');
     });
@@ -122,6 +123,27 @@ export function streamScenarios(name: string, makeNetwork: () => Promise<StreamN
       );
       assert.equal(sha(sharer.stdout()), sha(expected), 'the sharer sees its program as usual');
       assert.match(viewer.stderr(), /exit code 3 \(sha256 verified\)/);
+    });
+
+    it('streams to one peer directly, without a workspace', async () => {
+      const script =
+        'sleep 1; i=0; while [ $i -lt 30 ]; do i=$((i+1)); echo "direct $i"; done; exit 4';
+      const sharer = await share(env, 'alice', ['--to', bob, '--pipe', '--', 'sh', '-c', script]);
+      const viewer = start(
+        ['--profile', 'bob', 'stream', 'attach', alice, '--stream', sharer.id, '--from-start'],
+        env,
+      );
+      assert.equal(await sharer.closed, 4, sharer.stderr());
+      assert.equal(await viewer.closed, 4, viewer.stderr());
+      const expected = Array.from({ length: 30 }, (_, i) => `direct ${String(i + 1)}\n`).join('');
+      assert.equal(viewer.stdout().toString(), expected, viewer.stderr());
+      const listed = await runCli(['--profile', 'bob', '--json', 'stream', 'list', alice], env);
+      assert.equal(listed.code, 0, listed.stderr);
+      const rows = JSON.parse(listed.stdout) as { stream: string; state: string }[];
+      assert.ok(
+        rows.some((r) => r.stream === sharer.id && r.state === 'ended'),
+        listed.stdout,
+      );
     });
 
     it('lets allowed peers type, and drops what anyone else types', async () => {
