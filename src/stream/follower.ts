@@ -64,9 +64,17 @@ export interface FollowOptions {
   readonly render: (event: ViewerEvent) => void;
   readonly log: (level: 'warn' | 'debug', message: string) => void;
   readonly gapWaitMs?: number;
+  /** How long a hole is waited for (live and in history) before it is skipped. */
+  readonly gapPatienceMs?: number;
   /** How long a late joiner waits for a snapshot when history has none it can read. */
   readonly snapshotWaitMs?: number;
 }
+
+/** How long a missing event is looked for before the viewer skips it. */
+const GAP_PATIENCE_MS = 60_000;
+
+/** The longest wait between two looks into history for a missing event. */
+const GAP_RETRY_MAX_MS = 10_000;
 
 /** Follow a stream until its end (or the signal); resolves with the end event. */
 export async function followStream(o: FollowOptions): Promise<StreamEnd | undefined> {
@@ -86,6 +94,8 @@ class Follower {
   #draining = false;
   #adopt = false;
   #gapTimer: NodeJS.Timeout | undefined;
+  /** The hole being waited for: its seq, since when, and the current retry delay. */
+  #gap: { seq: number; since: number; delayMs: number } | undefined;
   readonly #done = Promise.withResolvers<StreamEnd | undefined>();
   readonly #wake = new EventTarget();
 
@@ -186,8 +196,11 @@ class Follower {
       for (const event of await this.#history.readPage(this.#o.signal)) this.#take(event);
     }
     if (from.kind === 'screen' && !this.#start && !this.#snapshot) await this.#awaitSnapshot();
-    if (from.kind === 'resume') this.#next = from.seq;
-    else if (from.kind === 'screen' && this.#snapshot) {
+    if (from.kind === 'resume') {
+      // Resumed past the end (this viewer saw it before): render the end again, do not wait.
+      const ended = [...this.#pending.values()].find((p) => p.event.type === 'end')?.event;
+      this.#next = ended && ended.seq < from.seq ? ended.seq : from.seq;
+    } else if (from.kind === 'screen' && this.#snapshot) {
       if (this.#snapshot.seq > 0) this.#showSnapshot(this.#snapshot);
       else this.#next = 0;
     } else if (this.#start || from.kind === 'start') this.#next = 0;
@@ -246,13 +259,10 @@ class Follower {
   #drain(): void {
     if (this.#draining) return;
     this.#draining = true;
-    void this.#drainLoop()
-      .catch((error: unknown) => {
-        this.#done.reject(error instanceof Error ? error : new NetworkError(messageOf(error)));
-      })
-      .finally(() => {
-        this.#draining = false;
-      });
+    void this.#drainLoop().catch((error: unknown) => {
+      this.#draining = false;
+      this.#done.reject(error instanceof Error ? error : new NetworkError(messageOf(error)));
+    });
   }
 
   async #drainLoop(): Promise<void> {
@@ -278,6 +288,7 @@ class Follower {
           ? this.#hash.digest('hex') === event.sha256 && this.#bytes === event.bytes
           : undefined;
         this.#pending.delete(event.seq);
+        // #draining stays set: nothing is rendered after the end, not even a repeated end.
         this.#o.render({ type: 'end', end: event, verified });
         this.#done.resolve(event);
         return;
@@ -285,14 +296,22 @@ class Follower {
       this.#pending.delete(event.seq);
       this.#next += 1;
     }
+    // Cleared in the same turn as the last look at #pending: an event that arrives a microtask
+    // later (the rest of a batch of live events) must start a drain of its own, not wait here.
+    this.#draining = false;
+    if (this.#pending.size > 0) this.#armGap(this.#o.gapWaitMs ?? 1_000);
+    else clearTimeout(this.#gapTimer);
+  }
+
+  /** Look for the missing event in `delayMs`, in history if live traffic has not brought it. */
+  #armGap(delayMs: number): void {
     clearTimeout(this.#gapTimer);
-    if (this.#pending.size > 0) {
-      this.#gapTimer = setTimeout(() => {
-        void this.#fillGap().catch((error: unknown) => {
-          this.#o.log('warn', `could not read stream history: ${messageOf(error)}`);
-        });
-      }, this.#o.gapWaitMs ?? 1_000);
-    }
+    this.#gapTimer = setTimeout(() => {
+      void this.#fillGap().catch((error: unknown) => {
+        this.#o.log('warn', `could not read stream history: ${messageOf(error)}`);
+        this.#armGap(Math.min(delayMs * 2, GAP_RETRY_MAX_MS));
+      });
+    }, delayMs);
   }
 
   /** A hole live traffic did not fill: read history back to it, or skip what is gone. */
@@ -306,6 +325,18 @@ class Follower {
     )
       for (const event of await this.#history.readPage(this.#o.signal)) this.#take(event);
     if (!this.#pending.has(wanted) && this.#next === wanted) {
+      // A sender retrying a failed send delivers it late, after later events: keep looking
+      // (live and in history) for a while before giving the hole up.
+      if (this.#gap?.seq !== wanted) this.#gap = { seq: wanted, since: Date.now(), delayMs: 0 };
+      const gap = this.#gap;
+      if (Date.now() - gap.since < (this.#o.gapPatienceMs ?? GAP_PATIENCE_MS)) {
+        gap.delayMs = Math.min(
+          Math.max(gap.delayMs * 2, this.#o.gapWaitMs ?? 1_000),
+          GAP_RETRY_MAX_MS,
+        );
+        this.#armGap(gap.delayMs);
+        return;
+      }
       const to = Math.min(...this.#pending.keys());
       this.#o.log(
         'warn',
