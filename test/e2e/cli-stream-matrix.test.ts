@@ -1,4 +1,4 @@
-import { runCli, tempHome } from '../support/cli.ts';
+import { loginMatrix, tempHome } from '../support/cli.ts';
 import { MatrixTestbed } from '../support/matrix-peers.ts';
 import { streamScenarios } from '../support/stream-scenarios.ts';
 
@@ -10,22 +10,7 @@ streamScenarios('Matrix (dev homeserver, end-to-end encrypted)', async () => {
     workspace: () => bed.workspace('stream'),
     account: async (profile) => {
       const account = await bed.account(profile);
-      const r = await runCli(
-        [
-          '--profile',
-          profile,
-          'login',
-          'matrix',
-          '--homeserver',
-          bed.url,
-          '--user',
-          account.userId,
-          '--password-stdin',
-        ],
-        env,
-        `${account.password}\n`,
-      );
-      if (r.code !== 0) throw new Error(`login ${profile}: ${r.stderr}`);
+      await loginMatrix(env, profile, bed.url, account);
       return account.userId;
     },
     restart: () => bed.restart(500),

@@ -8,7 +8,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runCli, startCli, stopHosts, tempHome } from '../support/cli.ts';
+import { loginMatrix, stopHosts, tempHome } from '../support/cli.ts';
+import { share, start } from '../support/stream-scenarios.ts';
 import { MatrixTestbed } from '../support/matrix-peers.ts';
 
 const sha = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
@@ -25,25 +26,8 @@ describe('mx-agent stream under a rate-limited homeserver', () => {
     // Room sends refill at 2 per second after a burst of 10: a 5 MB burst in 23 KiB events
     // would need over 200 of them.
     bed = await MatrixTestbed.start({ perSecond: 2, burst: 10 });
-    for (const profile of ['alice', 'bob']) {
-      const account = await bed.account(profile);
-      const r = await runCli(
-        [
-          '--profile',
-          profile,
-          'login',
-          'matrix',
-          '--homeserver',
-          bed.url,
-          '--user',
-          account.userId,
-          '--password-stdin',
-        ],
-        env,
-        `${account.password}\n`,
-      );
-      assert.equal(r.code, 0, r.stderr);
-    }
+    for (const profile of ['alice', 'bob'])
+      await loginMatrix(env, profile, bed.url, await bed.account(profile));
   });
   after(async () => {
     await stopHosts(env);
@@ -52,53 +36,31 @@ describe('mx-agent stream under a rate-limited homeserver', () => {
 
   it('delivers a 5 MB burst complete and exact, in a handful of events', async (t) => {
     const ws = bed.workspace('burst');
-    const sharer = startCli(
-      [
-        '--profile',
-        'alice',
-        'stream',
-        '--to',
-        ws,
-        '--pipe',
-        '--',
-        'sh',
-        '-c',
-        `sleep 2; cat ${file}`,
-      ],
-      env,
-    );
-    let sharerErr = '';
-    sharer.stderr?.on('data', (d: Buffer) => (sharerErr += d.toString()));
-    sharer.stdout?.resume();
-    const deadline = Date.now() + 30_000;
-    while (!/sharing stream ([0-9a-f]+)/.test(sharerErr) && Date.now() < deadline)
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    const id = /sharing stream ([0-9a-f]+)/.exec(sharerErr)?.[1] ?? '';
-    assert.ok(id, sharerErr);
-    const viewer = startCli(
-      ['--profile', 'bob', 'stream', 'attach', ws, '--stream', id, '--from-start'],
-      env,
-    );
-    const out: Buffer[] = [];
-    let viewerErr = '';
-    viewer.stdout?.on('data', (d: Buffer) => out.push(d));
-    viewer.stderr?.on('data', (d: Buffer) => (viewerErr += d.toString()));
-    const [sharerCode, viewerCode] = await Promise.all([
-      new Promise((resolve) => sharer.once('close', resolve)),
-      new Promise((resolve) => viewer.once('close', resolve)),
+    const sharer = await share(env, 'alice', [
+      '--to',
+      ws,
+      '--pipe',
+      '--',
+      'sh',
+      '-c',
+      `sleep 2; cat ${file}`,
     ]);
-    assert.equal(sharerCode, 0, sharerErr);
-    assert.equal(viewerCode, 0, viewerErr);
-    const seen = Buffer.concat(out);
+    const viewer = start(
+      ['--profile', 'bob', 'stream', 'attach', ws, '--stream', sharer.id, '--from-start'],
+      env,
+    );
+    assert.equal(await sharer.closed, 0, sharer.stderr());
+    assert.equal(await viewer.closed, 0, viewer.stderr());
+    const seen = viewer.stdout();
     if (sha(seen) !== sha(burst)) {
-      writeFileSync(join(dir, 'seen.bin'), seen);
       let at = 0;
       while (at < seen.length && seen[at] === burst[at]) at++;
       assert.fail(
-        `${String(seen.length)} bytes seen, ${String(burst.length)} sent, first difference at ${String(at)}; ${viewerErr}`,
+        `${String(seen.length)} bytes seen, ${String(burst.length)} sent, first difference at ${String(at)}; ${viewer.stderr()}`,
       );
     }
-    assert.match(viewerErr, /sha256 verified/);
+    assert.match(viewer.stderr(), /sha256 verified/);
+    const sharerErr = sharer.stderr();
     const events = Number(/(\d+) events/.exec(sharerErr)?.[1]);
     t.diagnostic(/stream \S+ ended: .*/.exec(sharerErr)?.[0] ?? sharerErr);
     assert.ok(events > 0 && events <= 40, `5 MB took ${String(events)} events: ${sharerErr}`);

@@ -1,4 +1,4 @@
-import { runCli, tempHome } from '../support/cli.ts';
+import { loginXmpp, tempHome } from '../support/cli.ts';
 import { prosodyForTests, uniqueUser } from '../support/prosody.ts';
 import { streamScenarios } from '../support/stream-scenarios.ts';
 
@@ -17,26 +17,7 @@ if (server)
         const password = `secret-${user}-pw`;
         await server.register(user, password);
         const jid = `${user}@${server.domain}`;
-        const r = await runCli(
-          [
-            '--profile',
-            profile,
-            'login',
-            'xmpp',
-            '--jid',
-            jid,
-            '--host',
-            server.host,
-            '--port',
-            String(server.c2sPort),
-            '--tls',
-            'off',
-            '--password-stdin',
-          ],
-          env,
-          `${password}\n`,
-        );
-        if (r.code !== 0) throw new Error(`login ${profile}: ${r.stderr}`);
+        await loginXmpp(env, profile, server, { jid, password });
         return jid;
       },
       restart: () => server.restart(),

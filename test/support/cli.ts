@@ -116,3 +116,35 @@ export async function startListening(
   await waitForStderr(child, ready, timeoutMs);
   return { child, stdout: () => out, closed };
 }
+
+/** Log `profile` in to a Matrix account with `login matrix --password-stdin`; throws on failure. */
+export async function loginMatrix(
+  env: NodeJS.ProcessEnv,
+  profile: string,
+  homeserver: string,
+  account: { readonly userId: string; readonly password: string },
+): Promise<void> {
+  const args = ['--profile', profile, 'login', 'matrix', '--homeserver', homeserver];
+  const r = await runCli(
+    [...args, '--user', account.userId, '--password-stdin'],
+    env,
+    `${account.password}\n`,
+  );
+  if (r.code !== 0) throw new Error(`login matrix ${profile}: ${r.stderr}`);
+}
+
+/** Log `profile` in to an XMPP account on a loopback server without TLS; throws on failure. */
+export async function loginXmpp(
+  env: NodeJS.ProcessEnv,
+  profile: string,
+  server: { readonly host: string; readonly c2sPort: number },
+  account: { readonly jid: string; readonly password: string },
+): Promise<void> {
+  const args = ['--profile', profile, 'login', 'xmpp', '--jid', account.jid, '--host', server.host];
+  const r = await runCli(
+    [...args, '--port', String(server.c2sPort), '--tls', 'off', '--password-stdin'],
+    env,
+    `${account.password}\n`,
+  );
+  if (r.code !== 0) throw new Error(`login xmpp ${profile}: ${r.stderr}`);
+}

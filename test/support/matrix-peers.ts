@@ -15,6 +15,7 @@ import {
 import type { Transport } from '../../src/transport/transport.ts';
 import { freePort } from '../../dev/xmpp/ports.ts';
 import { call, register } from './devserver.ts';
+import { EventRecorder } from './event-recorder.ts';
 
 /**
  * Device stores of one process share a parent directory (indexeddbshim keeps one base path
@@ -39,6 +40,7 @@ export class MatrixTestbed {
   readonly port: number;
   #hs: Homeserver | undefined;
   #users = 0;
+  readonly #open: Transport[] = [];
   readonly #rateLimit: RateLimitOptions | undefined;
 
   private constructor(dir: string, port: number, rateLimit?: RateLimitOptions) {
@@ -114,6 +116,18 @@ export class MatrixTestbed {
     };
   }
 
+  /** Connect a transport for `account`, recording its events; closed by `dispose()`. */
+  async connect(
+    account: MatrixAccount,
+    extra: Partial<MatrixTransportOptions> = {},
+  ): Promise<{ t: Transport; r: EventRecorder }> {
+    const t = createMatrixTransport(this.options(account, extra));
+    const r = new EventRecorder(t);
+    await t.connect();
+    this.#open.push(t);
+    return { t, r };
+  }
+
   /** A transport for a new account (not connected). */
   async peer(extra: Partial<MatrixTransportOptions> = {}): Promise<Transport> {
     return createMatrixTransport(this.options(await this.account(), extra));
@@ -137,6 +151,7 @@ export class MatrixTestbed {
   }
 
   async dispose(): Promise<void> {
+    await Promise.allSettled(this.#open.splice(0).map((t) => t.close()));
     await this.down();
     rmSync(this.dir, { recursive: true, force: true });
   }

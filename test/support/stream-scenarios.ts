@@ -30,14 +30,14 @@ export interface StreamNetwork {
 const sha = (data: Uint8Array | string): string => createHash('sha256').update(data).digest('hex');
 
 /** A running CLI with its output collected as bytes. */
-interface Running {
+export interface Running {
   readonly child: ChildProcess;
   readonly stdout: () => Buffer;
   readonly stderr: () => string;
   readonly closed: Promise<number | null>;
 }
 
-function start(args: string[], env: NodeJS.ProcessEnv, input?: string): Running {
+export function start(args: string[], env: NodeJS.ProcessEnv, input?: string): Running {
   const child = startCli(args, env, input);
   const out: Buffer[] = [];
   let err = '';
@@ -48,7 +48,7 @@ function start(args: string[], env: NodeJS.ProcessEnv, input?: string): Running 
 }
 
 /** Wait until `check` holds (polling), or fail showing `show()`. */
-async function eventually(
+export async function eventually(
   check: () => boolean,
   show: () => string,
   timeoutMs = 30_000,
@@ -61,12 +61,12 @@ async function eventually(
 }
 
 /** Start a share and wait for its id. */
-async function share(
+export async function share(
   env: NodeJS.ProcessEnv,
   profile: string,
   args: string[],
 ): Promise<Running & { id: string }> {
-  const running = start(['-v', '--profile', profile, 'stream', ...args], env);
+  const running = start(['--profile', profile, 'stream', ...args], env);
   await eventually(() => /sharing stream [0-9a-f]+/.test(running.stderr()), running.stderr);
   const id = /sharing stream ([0-9a-f]+)/.exec(running.stderr())?.[1] ?? '';
   return { ...running, id };

@@ -38,20 +38,13 @@ async function deviceKeys(bed: MatrixTestbed, who: MatrixAccount): Promise<unkno
 
 describe('matrix transport: restarts, rate limits, hostile input', () => {
   let bed: MatrixTestbed;
-  const open: Transport[] = [];
-  const connect = async (account: MatrixAccount): Promise<{ t: Transport; r: EventRecorder }> => {
-    const t = createMatrixTransport(bed.options(account));
-    const r = new EventRecorder(t);
-    await t.connect();
-    open.push(t);
-    return { t, r };
-  };
+  const connect = (account: MatrixAccount): ReturnType<MatrixTestbed['connect']> =>
+    bed.connect(account);
 
   before(async () => {
     bed = await MatrixTestbed.start();
   });
   after(async () => {
-    await Promise.allSettled(open.map((t) => t.close()));
     await bed.dispose();
   });
 

@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createMatrixTransport } from '../../../src/transport/matrix/index.ts';
 import type {
   HistoryPage,
   InboundMessage,
@@ -13,7 +12,6 @@ import type {
   Transport,
 } from '../../../src/transport/transport.ts';
 import { call } from '../../support/devserver.ts';
-import { EventRecorder } from '../../support/event-recorder.ts';
 import { MatrixTestbed, type MatrixAccount } from '../../support/matrix-peers.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -41,20 +39,13 @@ async function readAll(
 
 describe('matrix transport: history', () => {
   let bed: MatrixTestbed;
-  const open: Transport[] = [];
-  const connect = async (account: MatrixAccount): Promise<{ t: Transport; r: EventRecorder }> => {
-    const t = createMatrixTransport(bed.options(account));
-    const r = new EventRecorder(t);
-    await t.connect();
-    open.push(t);
-    return { t, r };
-  };
+  const connect = (account: MatrixAccount): ReturnType<MatrixTestbed['connect']> =>
+    bed.connect(account);
 
   before(async () => {
     bed = await MatrixTestbed.start();
   });
   after(async () => {
-    await Promise.allSettled(open.map((t) => t.close()));
     await bed.dispose();
   });
 
