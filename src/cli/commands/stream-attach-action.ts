@@ -117,9 +117,19 @@ export async function attachStream(
       if (end) context.exitWith(exitCodeOf(end));
     } finally {
       keys.stop();
+      // The shared program (or a snapshot of it) may have left this terminal in its own
+      // modes: give the viewer's terminal back as a shell expects it.
+      if (stdout.isTTY) stdout.write(RESTORE_TERMINAL);
     }
   });
 }
+
+/**
+ * Leave the alternate screen, show the cursor, stop mouse reporting and bracketed paste,
+ * normal cursor keys and keypad, default colours — what full-screen programs switch on.
+ */
+const RESTORE_TERMINAL =
+  '\x1b[?1049l\x1b[?25h\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?2004l\x1b[?1l\x1b>\x1b[0m\r\n';
 
 /** Send what the viewer types to the stream (raw mode on a terminal; Ctrl-] detaches). */
 function forwardKeys(
