@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { loginMatrix, stopHosts, tempHome } from '../support/cli.ts';
+import { loginMatrix, runCli, stopHosts, tempHome } from '../support/cli.ts';
 import { share, start } from '../support/stream-scenarios.ts';
 import { MatrixTestbed } from '../support/matrix-peers.ts';
 
@@ -36,6 +36,9 @@ describe('mx-agent stream under a rate-limited homeserver', () => {
 
   it('delivers a 5 MB burst complete and exact, in a handful of events', async (t) => {
     const ws = bed.workspace('burst');
+    // bob is in the room before the stream starts, so the keys of its first events reach him.
+    const joined = await runCli(['--profile', 'bob', 'send', ws, 'here to watch'], env);
+    assert.equal(joined.code, 0, joined.stderr);
     const sharer = await share(env, 'alice', [
       '--to',
       ws,

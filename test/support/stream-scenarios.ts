@@ -97,8 +97,21 @@ export function streamScenarios(name: string, makeNetwork: () => Promise<StreamN
       await net.dispose();
     });
 
-    it('shows a viewer exactly the bytes the program wrote, and its exit code', async () => {
+    /**
+     * A workspace bob is already in, as a team's room is. On Matrix a device can decrypt only
+     * what was encrypted after the sender saw it in the room, so a viewer who wants every byte
+     * from the start (--from-start) must be a member before the stream starts; joining at the
+     * same moment races the sharer's first events (late joiners get a snapshot instead).
+     */
+    const workspaceWithBob = async (): Promise<string> => {
       const ws = net.workspace();
+      const r = await runCli(['--profile', 'bob', 'send', ws, 'here to watch'], env);
+      assert.equal(r.code, 0, r.stderr);
+      return ws;
+    };
+
+    it('shows a viewer exactly the bytes the program wrote, and its exit code', async () => {
+      const ws = await workspaceWithBob();
       const script = `sleep 1; printf 'h\\303\\251llo \\377\\376 binary\\n'; cat ${binary}; printf done; exit 3`;
       const sharer = await share(env, 'alice', ['--to', ws, '--pipe', '--', 'sh', '-c', script]);
       const viewer = start(
@@ -245,7 +258,7 @@ export function streamScenarios(name: string, makeNetwork: () => Promise<StreamN
     });
 
     it('resumes a killed viewer exactly where it stopped', async () => {
-      const ws = net.workspace();
+      const ws = await workspaceWithBob();
       const script =
         'sleep 1; i=0; while [ $i -lt 150 ]; do i=$((i+1)); echo "line $i"; sleep 0.02; done';
       const sharer = await share(env, 'alice', ['--to', ws, '--pipe', '--', 'sh', '-c', script]);
@@ -270,7 +283,7 @@ export function streamScenarios(name: string, makeNetwork: () => Promise<StreamN
     });
 
     it('survives a server restart mid-stream with complete, identical output', async () => {
-      const ws = net.workspace();
+      const ws = await workspaceWithBob();
       const script =
         'sleep 1; i=0; while [ $i -lt 100 ]; do i=$((i+1)); echo "tick $i"; sleep 0.05; done';
       const sharer = await share(env, 'alice', ['--to', ws, '--pipe', '--', 'sh', '-c', script]);
