@@ -329,7 +329,10 @@ class Follower {
       // (live and in history) for a while before giving the hole up.
       if (this.#gap?.seq !== wanted) this.#gap = { seq: wanted, since: Date.now(), delayMs: 0 };
       const gap = this.#gap;
-      if (Date.now() - gap.since < (this.#o.gapPatienceMs ?? GAP_PATIENCE_MS)) {
+      // History read to its beginning holds events this device cannot decrypt (Matrix: sent
+      // before it was in the room): the hole is one of them, waiting will not fill it.
+      const undecryptable = this.#history.exhausted && this.#history.unreadable > 0;
+      if (!undecryptable && Date.now() - gap.since < (this.#o.gapPatienceMs ?? GAP_PATIENCE_MS)) {
         gap.delayMs = Math.min(
           Math.max(gap.delayMs * 2, this.#o.gapWaitMs ?? 1_000),
           GAP_RETRY_MAX_MS,
@@ -340,7 +343,7 @@ class Follower {
       const to = Math.min(...this.#pending.keys());
       this.#o.log(
         'warn',
-        `events ${String(wanted)} to ${String(to - 1)} of the stream could not be read; skipping them`,
+        `events ${String(wanted)} to ${String(to - 1)} of the stream could not be read${undecryptable ? ' (this device holds no key for them: were they sent before it joined?)' : ''}; skipping them`,
       );
       this.#o.render({ type: 'gap', from: wanted, to: to - 1 });
       this.#hash = undefined;

@@ -38,6 +38,19 @@ describe('followStream holes and duplicates', () => {
     ]);
   });
 
+  it('skips at once a hole history says it cannot decrypt, without waiting out its patience', async () => {
+    const { sharer, viewer } = await twoPeers();
+    viewer.dropLive = (message) => seqOf(message) === 1;
+    viewer.hideFromHistory = (message) => seqOf(message) === 1;
+    viewer.undecryptableInHistory = true;
+    const w = watch(viewer, { kind: 'start' }, { gapWaitMs: 20, gapPatienceMs: 60_000 });
+    await w.ready;
+    await share(sharer, ['0 ', '1 ', '2']);
+    await w.finished();
+    assert.deepEqual(outputSeqs(w), [0, 2]);
+    assert.match(w.logs.join('\n'), /events 1 to 1 .*holds no key for them/);
+  });
+
   it('renders an event sent twice once, live', async () => {
     const { sharer, viewer } = await twoPeers();
     sharer.repeat = (payload) => payload.kind !== 'stream.start';

@@ -63,6 +63,8 @@ export class ShapedTransport implements Transport {
   batchLive = false;
   /** History leaves out the messages for which this is true. */
   hideFromHistory: (message: InboundMessage) => boolean = () => false;
+  /** Report messages hidden from history as unreadable, as Matrix does without their key. */
+  undecryptableInHistory = false;
   /** Every payload that reached the network, in the order it did. */
   readonly sent: Payload[] = [];
   sendAttempts = 0;
@@ -191,6 +193,10 @@ export class ShapedTransport implements Transport {
 
   async history(target: Target, query?: HistoryQuery, options?: WaitOptions): Promise<HistoryPage> {
     const page = await this.#inner.history(target, query, options);
-    return { ...page, messages: page.messages.filter((m) => !this.hideFromHistory(m)) };
+    const messages = page.messages.filter((m) => !this.hideFromHistory(m));
+    const unreadable = this.undecryptableInHistory
+      ? page.messages.length - messages.length
+      : page.unreadable;
+    return { ...page, messages, unreadable };
   }
 }
