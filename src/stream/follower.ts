@@ -22,7 +22,7 @@ import {
   type StreamSnapshot,
   type StreamStart,
 } from './protocol.ts';
-import { sameConversation } from './sharer.ts';
+import { sameConversation } from './conversation.ts';
 import { StreamHistory } from './stream-history.ts';
 
 /** What the renderer is given, in order. */

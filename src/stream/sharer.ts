@@ -8,6 +8,7 @@ import { messageOf } from '../errors.ts';
 import type { InboundMessage, Target, Transport } from '../transport/transport.ts';
 import { InputGate } from './input-gate.ts';
 import type { ProgramExit, RunningProgram } from './program.ts';
+import { sameConversation } from './conversation.ts';
 import { decodeStreamEvent } from './protocol-decode.ts';
 import type { StreamEvent } from './protocol.ts';
 import { StreamPublisher, type PublisherStats } from './publisher.ts';
@@ -267,15 +268,6 @@ export async function shareTerminal(o: ShareOptions): Promise<ShareResult> {
     screen.dispose();
     o.recorder?.close();
   }
-}
-
-/** True when an inbound message belongs to the conversation the stream is published in. */
-export function sameConversation(where: Target, target: Target): boolean {
-  if (target.kind === 'workspace')
-    return where.kind === 'workspace' && where.workspace === target.workspace;
-  if (where.kind !== 'direct') return false;
-  const bare = (a: string): string => a.split('/')[0] ?? a;
-  return bare(where.address) === bare(target.address);
 }
 
 const NOTICE_EVERY_MS = 30_000;

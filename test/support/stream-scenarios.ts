@@ -138,6 +138,31 @@ export function streamScenarios(name: string, makeNetwork: () => Promise<StreamN
       assert.match(viewer.stderr(), /exit code 3 \(sha256 verified\)/);
     });
 
+    it('carries a 20 MB burst (cat of a large file) complete and exact', async () => {
+      const ws = await workspaceWithBob();
+      const big = join(dir, 'big.bin');
+      const data = randomBytes(20 * 1024 * 1024);
+      writeFileSync(big, data);
+      const sharer = await share(env, 'alice', [
+        '--to',
+        ws,
+        '--pipe',
+        '--',
+        'sh',
+        '-c',
+        `sleep 1; cat ${big}`,
+      ]);
+      const viewer = start(
+        ['--profile', 'bob', 'stream', 'attach', ws, '--stream', sharer.id, '--from-start'],
+        env,
+      );
+      assert.equal(await sharer.closed, 0, sharer.stderr());
+      assert.equal(await viewer.closed, 0, viewer.stderr());
+      assert.equal(viewer.stdout().length, data.length, viewer.stderr());
+      assert.equal(sha(viewer.stdout()), sha(data));
+      assert.match(viewer.stderr(), /sha256 verified/);
+    });
+
     it('streams to one peer directly, without a workspace', async () => {
       const script =
         'sleep 1; i=0; while [ $i -lt 30 ]; do i=$((i+1)); echo "direct $i"; done; exit 4';

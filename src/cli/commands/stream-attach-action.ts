@@ -6,7 +6,7 @@ import { exitCodeOf } from '../../stream/program.ts';
 import { decodeStreamEvent } from '../../stream/protocol-decode.ts';
 import { encodeStreamEvent } from '../../stream/protocol.ts';
 import { listStreams } from '../../stream/registry.ts';
-import { sameConversation } from '../../stream/sharer.ts';
+import { sameConversation } from '../../stream/conversation.ts';
 import { scanStreams } from '../../stream/stream-history.ts';
 import type { Target, Transport } from '../../transport/transport.ts';
 import { withProfileTransport } from '../connect.ts';
