@@ -7,10 +7,24 @@
  * Files are written atomically (write, then rename) and mode 0600.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  constants as fsConstants,
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { isAlive } from '../processes.ts';
 import { MAX_SOCKET_PATH_BYTES, shortSocketDir, ensureSafeDir } from '../session/files.ts';
+
+/** Characters of a position record: any safe integer fits. */
+const POSITION_WIDTH = 16;
 
 /** Where a stream was published, as the user typed it. */
 export interface IndexedStream {
@@ -56,9 +70,26 @@ export class StreamFiles {
     return typeof value === 'number' && Number.isSafeInteger(value) ? value : undefined;
   }
 
-  /** Record how far a viewer got (synchronously: it runs right after the bytes were written). */
-  setPosition(profile: string, stream: string, next: number): void {
-    this.#write(this.#positionFile(profile, stream), next);
+  /**
+   * A recorder of how far a viewer got, called right after each write to the viewer's output.
+   * The file is opened once and rewritten in place with one fixed-width write: a few
+   * microseconds, so a viewer killed between showing bytes and recording them (which would
+   * show them again on resume) is as unlikely as it can be without the output's cooperation.
+   */
+  positionRecorder(profile: string, stream: string): { set(next: number): void; close(): void } {
+    const file = this.#positionFile(profile, stream);
+    mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
+    // Not truncated on open: a viewer killed before its first write keeps its old position.
+    const fd = openSync(file, fsConstants.O_WRONLY | fsConstants.O_CREAT, 0o600);
+    return {
+      set: (next) => {
+        // Padded with spaces: still a JSON number, always the same length, no truncation.
+        writeSync(fd, `${String(next).padStart(POSITION_WIDTH, ' ')}\n`, 0);
+      },
+      close: () => {
+        closeSync(fd);
+      },
+    };
   }
 
   /** Register a running share; returns its control socket path. */

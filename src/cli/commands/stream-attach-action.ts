@@ -61,6 +61,7 @@ export async function attachStream(
       },
     );
     const stdout = process.stdout;
+    const position = files.positionRecorder(profile.name, stream);
     try {
       const end = await followStream({
         transport,
@@ -90,14 +91,14 @@ export async function attachStream(
             }
             case 'screen':
               stdout.write(event.replay);
-              files.setPosition(profile.name, stream, event.seq);
+              position.set(event.seq);
               return;
             case 'output':
               stdout.write(event.bytes);
-              files.setPosition(profile.name, stream, event.seq + 1);
+              position.set(event.seq + 1);
               return;
             case 'resize':
-              files.setPosition(profile.name, stream, event.seq + 1);
+              position.set(event.seq + 1);
               if (stdout.isTTY && (stdout.columns !== event.cols || stdout.rows !== event.rows))
                 output.info(
                   `the shared terminal is now ${String(event.cols)}x${String(event.rows)}; yours is ${String(stdout.columns)}x${String(stdout.rows)}`,
@@ -106,7 +107,7 @@ export async function attachStream(
             case 'gap':
               return;
             case 'end':
-              files.setPosition(profile.name, stream, event.end.seq + 1);
+              position.set(event.end.seq + 1);
               output.info(
                 `stream ${stream} ended: ${event.end.signal ?? `exit code ${String(event.end.exitCode)}`}${event.verified === true ? ' (sha256 verified)' : event.verified === false ? ' (sha256 MISMATCH: output differs from what was sent)' : ''}`,
               );
@@ -116,6 +117,7 @@ export async function attachStream(
       });
       if (end) context.exitWith(exitCodeOf(end));
     } finally {
+      position.close();
       keys.stop();
       // The shared program (or a snapshot of it) may have left this terminal in its own
       // modes: give the viewer's terminal back as a shell expects it.
