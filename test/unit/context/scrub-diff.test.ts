@@ -19,6 +19,8 @@ let repo = '';
 
 /** Runs git in the temporary repository; fails the test with git's own message. */
 function git(...args: string[]): string {
+  // `reset --hard` and `clean` below must never run anywhere but the temporary repository.
+  assert.ok(repo.startsWith(join(tmpdir(), 'mx-agent-scrub-')), `not a temporary repo: ${repo}`);
   const result = spawnSync('git', args, {
     cwd: repo,
     encoding: 'utf8',
@@ -30,7 +32,7 @@ function git(...args: string[]): string {
 
 /** Applies `diff` to the committed tree (the working tree reset first) and reads `file` back. */
 function applyToCommitted(diff: string, file: string): string {
-  git('checkout', '--', '.');
+  git('reset', '-q', '--hard');
   git('clean', '-fdq');
   writeFileSync(join(repo, 'shared.diff'), diff);
   git('apply', '--whitespace=nowarn', 'shared.diff');
@@ -38,50 +40,54 @@ function applyToCommitted(diff: string, file: string): string {
   return readFileSync(join(repo, file), 'utf8');
 }
 
-describe('a scrubbed git diff still applies', { skip: hasGit ? false : 'git is not installed' }, () => {
-  before(() => {
-    repo = mkdtempSync(join(tmpdir(), 'mx-agent-scrub-'));
-    git('init', '-q');
-    git('config', 'user.email', 'dev@example.com');
-    git('config', 'user.name', 'Dev');
-    writeFileSync(join(repo, '.env'), 'NODE_ENV=development\nPORT=3000\nDB_PASSWORD=\n');
-    writeFileSync(join(repo, 'package-lock.json'), packageLock(1));
-    git('add', '.');
-    git('commit', '-qm', 'initial');
-  });
-  after(() => {
-    rmSync(repo, { recursive: true, force: true });
-  });
+describe(
+  'a scrubbed git diff still applies',
+  { skip: hasGit ? false : 'git is not installed' },
+  () => {
+    before(() => {
+      repo = mkdtempSync(join(tmpdir(), 'mx-agent-scrub-'));
+      git('init', '-q');
+      git('config', 'user.email', 'dev@example.com');
+      git('config', 'user.name', 'Dev');
+      writeFileSync(join(repo, '.env'), 'NODE_ENV=development\nPORT=3000\nDB_PASSWORD=\n');
+      writeFileSync(join(repo, 'package-lock.json'), packageLock(1));
+      git('add', '.');
+      git('commit', '-qm', 'initial');
+    });
+    after(() => {
+      rmSync(repo, { recursive: true, force: true });
+    });
 
-  it('a lockfile diff comes back byte-identical and applies', () => {
-    writeFileSync(join(repo, 'package-lock.json'), packageLock(2));
-    const diff = git('diff');
-    assert.ok(diff.includes('+      "integrity": "sha512-'));
-    const scrubbed = scrubText(diff);
-    assert.deepEqual(scrubbed.redactions, []);
-    assert.equal(scrubbed.text, diff);
-    assert.equal(applyToCommitted(scrubbed.text, 'package-lock.json'), packageLock(2));
-  });
+    it('a lockfile diff comes back byte-identical and applies', () => {
+      writeFileSync(join(repo, 'package-lock.json'), packageLock(2));
+      const diff = git('diff');
+      assert.ok(diff.includes('+      "integrity": "sha512-'));
+      const scrubbed = scrubText(diff);
+      assert.deepEqual(scrubbed.redactions, []);
+      assert.equal(scrubbed.text, diff);
+      assert.equal(applyToCommitted(scrubbed.text, 'package-lock.json'), packageLock(2));
+    });
 
-  it('added secrets, a new key file among them, become markers in the applied files', () => {
-    const keys = fakeSecrets(31);
-    const password = new Draw(5).chars(20);
-    writeFileSync(
-      join(repo, '.env'),
-      `NODE_ENV=development\nPORT=3000\nDB_PASSWORD=${password}\nGITHUB_TOKEN=${keys.githubClassic}\n`,
-    );
-    writeFileSync(join(repo, 'deploy_key'), `${keys.opensshPem}\n`);
-    git('add', '-N', 'deploy_key');
-    const diff = git('diff');
-    const scrubbed = scrubText(diff);
-    const body = keys.opensshPem.split('\n').filter((line) => !line.startsWith('-----'));
-    assertNoLeak(diff, scrubbed, [password, keys.githubClassic, ...body]);
-    assert.equal(
-      applyToCommitted(scrubbed.text, '.env'),
-      'NODE_ENV=development\nPORT=3000\nDB_PASSWORD=[REDACTED:secret-assignment]\nGITHUB_TOKEN=[REDACTED:github-token]\n',
-    );
-    const key = readFileSync(join(repo, 'deploy_key'), 'utf8').split('\n');
-    assert.equal(key.length, keys.opensshPem.split('\n').length + 1);
-    assert.ok(key.slice(0, -1).every((line) => line === '[REDACTED:private-key]'));
-  });
-});
+    it('added secrets, a new key file among them, become markers in the applied files', () => {
+      const keys = fakeSecrets(31);
+      const password = new Draw(5).chars(20);
+      writeFileSync(
+        join(repo, '.env'),
+        `NODE_ENV=development\nPORT=3000\nDB_PASSWORD=${password}\nGITHUB_TOKEN=${keys.githubClassic}\n`,
+      );
+      writeFileSync(join(repo, 'deploy_key'), `${keys.opensshPem}\n`);
+      git('add', '-N', 'deploy_key');
+      const diff = git('diff');
+      const scrubbed = scrubText(diff);
+      const body = keys.opensshPem.split('\n').filter((line) => !line.startsWith('-----'));
+      assertNoLeak(diff, scrubbed, [password, keys.githubClassic, ...body]);
+      assert.equal(
+        applyToCommitted(scrubbed.text, '.env'),
+        'NODE_ENV=development\nPORT=3000\nDB_PASSWORD=[REDACTED:secret-assignment]\nGITHUB_TOKEN=[REDACTED:github-token]\n',
+      );
+      const key = readFileSync(join(repo, 'deploy_key'), 'utf8').split('\n');
+      assert.equal(key.length, keys.opensshPem.split('\n').length + 1);
+      assert.ok(key.slice(0, -1).every((line) => line === '[REDACTED:private-key]'));
+    });
+  },
+);
