@@ -13,22 +13,13 @@ import type {
   Target,
   Transport,
 } from '../../../src/transport/transport.ts';
+import { seededRandom } from '../../support/seeded-random.ts';
 import { ShapedTransport, type Shape } from './shaped-transport.ts';
+
+export { seededRandom };
 
 /** The workspace every fixture uses. */
 export const WS: Target = { kind: 'workspace', workspace: '#ws' };
-
-/** A small seeded PRNG (mulberry32): the same seed gives the same run, every time. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `size` reproducible bytes. */
 export function pseudoBytes(size: number, seed = 1): Uint8Array {
