@@ -86,3 +86,8 @@ export function redactionMarker(kind: SecretKind): string {
 
 /** The start of every marker, so that scrubbing scrubbed text finds nothing new. */
 export const MARKER_PREFIX = '[REDACTED:';
+
+/** True for a kind this version knows (a bundle from a peer is checked with it). */
+export function isSecretKind(value: unknown): value is SecretKind {
+  return typeof value === 'string' && Object.hasOwn(KINDS, value);
+}
