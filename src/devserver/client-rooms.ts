@@ -1,12 +1,13 @@
 /**
  * Room endpoints of the Client-Server API (v1.11): createRoom, join/invite/leave, send, state,
- * /messages pagination, members, room aliases and the public room directory.
+ * /messages pagination and members; aliases and the room directory are in directory.ts.
  */
 import type { Accounts } from './accounts.ts';
 import { MatrixError, badJson } from './matrix-error.ts';
 import { clientEvent } from './room-store.ts';
 import type { Rooms } from './rooms.ts';
 import type { Request, Router } from './router.ts';
+import { directoryRoutes } from './directory.ts';
 
 const C = '/_matrix/client/v3';
 
@@ -160,62 +161,4 @@ export function roomRoutes(router: Router, accounts: Accounts, rooms: Rooms): vo
   }));
 
   directoryRoutes(router, accounts, rooms);
-}
-
-function directoryRoutes(router: Router, accounts: Accounts, rooms: Rooms): void {
-  const user = (req: Request): string => accounts.authenticate(req.token).userId;
-  router.on('GET', `${C}/directory/room/:alias`, (req) => ({
-    room_id: rooms.resolve(req.params.alias ?? ''),
-    servers: [],
-  }));
-  router.on('PUT', `${C}/directory/room/:alias`, (req) => {
-    const roomId = typeof req.body.room_id === 'string' ? req.body.room_id : '';
-    rooms.requireJoined(user(req), roomId);
-    if (!rooms.store.setAlias(req.params.alias ?? '', roomId, user(req)))
-      throw new MatrixError(409, 'M_UNKNOWN', `${req.params.alias ?? ''} already exists`);
-    return {};
-  });
-  router.on('DELETE', `${C}/directory/room/:alias`, (req) => {
-    const roomId = rooms.resolve(req.params.alias ?? '');
-    rooms.requireJoined(user(req), roomId);
-    rooms.store.deleteAlias(req.params.alias ?? '');
-    return {};
-  });
-  router.on('GET', `${C}/directory/list/room/:room`, (req) => ({
-    visibility: rooms.store.visibility(rooms.resolve(req.params.room ?? '')),
-  }));
-  router.on('PUT', `${C}/directory/list/room/:room`, (req) => {
-    const roomId = req.params.room ?? '';
-    rooms.requireJoined(user(req), roomId);
-    rooms.store.setVisibility(roomId, req.body.visibility === 'public' ? 'public' : 'private');
-    return {};
-  });
-  const publicRooms = (): unknown => {
-    const chunk = rooms.store.publicRooms().map((roomId) => {
-      const state = (type: string): Record<string, unknown> =>
-        rooms.store.state(roomId, type, '')?.content ?? {};
-      const members = rooms.store
-        .allState(roomId)
-        .filter((e) => e.type === 'm.room.member' && e.content.membership === 'join').length;
-      return {
-        room_id: roomId,
-        num_joined_members: members,
-        world_readable: state('m.room.history_visibility').history_visibility === 'world_readable',
-        guest_can_join: state('m.room.guest_access').guest_access === 'can_join',
-        join_rule: state('m.room.join_rules').join_rule,
-        ...(typeof state('m.room.name').name === 'string'
-          ? { name: state('m.room.name').name }
-          : {}),
-        ...(typeof state('m.room.topic').topic === 'string'
-          ? { topic: state('m.room.topic').topic }
-          : {}),
-        ...(typeof state('m.room.canonical_alias').alias === 'string'
-          ? { canonical_alias: state('m.room.canonical_alias').alias }
-          : {}),
-      };
-    });
-    return { chunk, total_room_count_estimate: chunk.length };
-  };
-  router.on('GET', `${C}/publicRooms`, publicRooms);
-  router.on('POST', `${C}/publicRooms`, publicRooms);
 }

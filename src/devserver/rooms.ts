@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { MatrixError, badJson, forbidden } from './matrix-error.ts';
 import {
   defaultPowerLevels,
-  powerLevelsChangeAllowed,
+  invalidPowerLevels,
+  powerLevelsChangeRefused,
   requiredLevel,
   userLevel,
   type PowerLevels,
@@ -27,12 +28,13 @@ type StateInput = { type: string; state_key?: string; content: Record<string, un
 /** Room logic over the store. */
 export class Rooms {
   readonly store: RoomStore;
-  readonly #serverName: string;
+  /** The server name in our ids. */
+  readonly serverName: string;
   readonly #profileOf: (userId: string) => Profile;
 
   constructor(store: RoomStore, serverName: string, profileOf: (userId: string) => Profile) {
     this.store = store;
-    this.#serverName = serverName;
+    this.serverName = serverName;
     this.#profileOf = profileOf;
   }
 
@@ -50,24 +52,25 @@ export class Rooms {
       throw new MatrixError(400, 'M_INVALID_PARAM', `unknown preset ${JSON.stringify(preset)}`);
     const alias =
       typeof body.room_alias_name === 'string'
-        ? `#${body.room_alias_name}:${this.#serverName}`
+        ? `#${body.room_alias_name}:${this.serverName}`
         : undefined;
     if (alias && this.store.resolveAlias(alias))
       throw new MatrixError(400, 'M_ROOM_IN_USE', `${alias} is already taken`);
+    const creation: unknown = body.creation_content ?? {};
+    if (typeof creation !== 'object' || creation === null || Array.isArray(creation))
+      throw badJson('expected creation_content to be an object');
     const invite = Array.isArray(body.invite)
       ? body.invite.filter((u): u is string => typeof u === 'string')
       : [];
-    const roomId = `!${randomBytes(12).toString('base64url')}:${this.#serverName}`;
+    const roomId = `!${randomBytes(12).toString('base64url')}:${this.serverName}`;
     const version = typeof body.room_version === 'string' ? body.room_version : '10';
     this.store.createRoom(roomId, creator, version);
     const add = (type: string, content: Record<string, unknown>, stateKey = ''): void => {
       this.store.append({ room_id: roomId, sender: creator, type, state_key: stateKey, content });
     };
-    add('m.room.create', {
-      creator,
-      room_version: version,
-      ...(body.creation_content as object | undefined),
-    });
+    // creation_content adds to the create event (e.g. `type`, the room type); the server's own
+    // keys win (spec: createRoom, `creation_content`).
+    add('m.room.create', { ...creation, creator, room_version: version });
     add('m.room.member', this.#member('join', creator), creator);
     const levels = defaultPowerLevels(creator);
     if (preset === 'trusted_private_chat')
@@ -118,6 +121,8 @@ export class Rooms {
     const membership = this.store.membership(roomId, target);
     if (membership === 'join' || membership === 'ban')
       throw forbidden(`${target} is ${membership === 'join' ? 'already in the room' : 'banned'}`);
+    // The same membership again changes nothing; Synapse answers with the existing event too.
+    if (membership === 'invite') return;
     this.#appendMember(roomId, sender, target, this.#member('invite', target));
   }
 
@@ -161,11 +166,11 @@ export class Rooms {
     if (stateKey.startsWith('@') && stateKey !== sender)
       throw forbidden(`${sender} may not set state keyed by ${stateKey}`);
     this.#requireLevel(sender, roomId, type, true);
-    if (
-      type === 'm.room.power_levels' &&
-      !powerLevelsChangeAllowed(sender, this.#levels(roomId), content)
-    ) {
-      throw forbidden(`${sender} may not grant or change power levels at or above its own`);
+    if (type === 'm.room.power_levels') {
+      const invalid = invalidPowerLevels(content);
+      if (invalid) throw badJson(`invalid power levels: ${invalid}`);
+      const refused = powerLevelsChangeRefused(sender, this.#levels(roomId), content);
+      if (refused) throw forbidden(`${sender} may not change these power levels: ${refused}`);
     }
     return this.store.append({ room_id: roomId, sender, type, state_key: stateKey, content });
   }
@@ -186,7 +191,15 @@ export class Rooms {
       throw forbidden(`${userId} is not in ${roomId}`);
   }
 
-  /** Member event content: the membership and the member's current profile. */
+  /**
+   * Publishing a room in the directory: the level needed to send `m.room.canonical_alias`, as
+   * Synapse asks (the spec leaves the check to the server).
+   */
+  requirePublisher(userId: string, roomId: string): void {
+    this.requireJoined(userId, roomId);
+    this.#requireLevel(userId, roomId, 'm.room.canonical_alias', true);
+  }
+
   /** Append an m.room.member event: `sender` changes the membership of `target`. */
   #appendMember(
     roomId: string,
@@ -203,6 +216,7 @@ export class Rooms {
     });
   }
 
+  /** Member event content: the membership and the member's current profile. */
   #member(membership: 'join' | 'invite', userId: string): Record<string, unknown> {
     return { membership, ...this.#profileOf(userId) };
   }

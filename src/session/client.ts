@@ -27,7 +27,9 @@ import {
   describe,
   isBlobRef,
   isConnectionState,
+  isDirectoryEntry,
   isObject,
+  isRoleEntry,
   isStateEntry,
   isTarget,
   isWorkspaceInfo,
@@ -237,6 +239,51 @@ export class RemoteTransport implements T.Transport {
   async history(target: T.Target, query: T.HistoryQuery = {}, options?: T.WaitOptions) {
     const result = await this.#call('history', { target, query }, options);
     if (!isHistoryPage(result)) throw this.#badAnswer('history', result, 'a page of messages');
+    return result;
+  }
+
+  async createWorkspace(
+    workspace: string,
+    settings: T.WorkspaceSettings = {},
+    options?: T.WaitOptions,
+  ): Promise<T.WorkspaceInfo> {
+    const info = await this.#call('createWorkspace', { workspace, settings }, options);
+    if (!isWorkspaceInfo(info)) throw this.#badAnswer('createWorkspace', info, 'workspace info');
+    this.#workspaces.set(workspace, info.members);
+    return info;
+  }
+
+  async invite(workspace: string, account: string, options?: T.WaitOptions): Promise<void> {
+    await this.#call('invite', { workspace, account }, options);
+  }
+
+  async setRole(
+    workspace: string,
+    account: string,
+    role: Exclude<T.WorkspaceRole, 'owner'>,
+    options?: T.WaitOptions,
+  ): Promise<void> {
+    await this.#call('setRole', { workspace, account, role }, options);
+  }
+
+  async roles(workspace: string, options?: T.WaitOptions): Promise<readonly T.RoleEntry[]> {
+    const result = await this.#call('roles', { workspace }, options);
+    if (!Array.isArray(result) || !result.every(isRoleEntry))
+      throw this.#badAnswer('roles', result, 'a list of roles');
+    return result;
+  }
+
+  async advertise(advertisement: T.Advertisement, options?: T.WaitOptions): Promise<void> {
+    await this.#call('advertise', { advertisement }, options);
+  }
+
+  async searchDirectory(
+    query: T.DirectoryQuery = {},
+    options?: T.WaitOptions,
+  ): Promise<readonly T.DirectoryEntry[]> {
+    const result = await this.#call('searchDirectory', { query }, options);
+    if (!Array.isArray(result) || !result.every(isDirectoryEntry))
+      throw this.#badAnswer('searchDirectory', result, 'a list of directory entries');
     return result;
   }
 

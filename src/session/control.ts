@@ -79,17 +79,35 @@ export async function stopHost(
   return lock.pid;
 }
 
+/**
+ * Tell the profile's host, when one runs, that what its agent publishes changed (workspaces,
+ * card); resolves once it has applied it. Nothing to do when no host runs: the next one reads it.
+ */
+export async function refreshHost(files: SessionFiles): Promise<boolean> {
+  const lock = runningHost(files);
+  if (lock === undefined) return false;
+  try {
+    await request(lock.socket, 'refresh', 30_000);
+    return true;
+  } catch (error) {
+    if (error instanceof HostUnavailableError) return false;
+    throw error;
+  }
+}
+
 /** Send one request and resolve with its result. */
-async function request(socketPath: string, method: 'status' | 'stop'): Promise<unknown> {
+async function request(
+  socketPath: string,
+  method: 'status' | 'stop' | 'refresh',
+  timeoutMs = REQUEST_TIMEOUT_MS,
+): Promise<unknown> {
   const socket = await openSocket(socketPath, { timeoutMs: REQUEST_TIMEOUT_MS });
   const { promise, resolve, reject } = Promise.withResolvers<unknown>();
   const timer = setTimeout(() => {
     reject(
-      new NetworkError(
-        `the session host did not answer ${method} within ${formatMs(REQUEST_TIMEOUT_MS)}`,
-      ),
+      new NetworkError(`the session host did not answer ${method} within ${formatMs(timeoutMs)}`),
     );
-  }, REQUEST_TIMEOUT_MS);
+  }, timeoutMs);
   const reader = new LineReader(
     MAX_LINE_BYTES,
     (line) => {

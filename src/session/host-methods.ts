@@ -12,13 +12,16 @@ import type { Holder, WorkspaceLeases } from './leases.ts';
 import { toWireError, type Request, type TransportMethod } from './protocol.ts';
 import {
   describe,
+  isAdvertisement,
   isAvailability,
   isBlobMeta,
   isBlobRef,
+  isDirectoryQuery,
   isHistoryQuery,
   isObject,
   isOutbound,
   isTarget,
+  isWorkspaceSettings,
 } from './shapes.ts';
 
 /** What a transport call runs with. */
@@ -149,6 +152,35 @@ export async function callTransport(
       if (!isHistoryQuery(query)) throw mismatch(request, 'query', 'a history query');
       if (target.kind === 'workspace') joined(target.workspace);
       return transport.history(target, query, wait);
+    }
+    case 'createWorkspace': {
+      const settings = request.params.settings ?? {};
+      if (!isWorkspaceSettings(settings)) throw mismatch(request, 'settings', 'workspace settings');
+      return leases.create(str('workspace'), settings, client, wait);
+    }
+    case 'invite':
+      await transport.invite(joined(str('workspace')), str('account'), wait);
+      return null;
+    case 'setRole': {
+      const role = request.params.role;
+      if (role !== 'publisher' && role !== 'member')
+        throw mismatch(request, 'role', 'publisher or member');
+      await transport.setRole(joined(str('workspace')), str('account'), role, wait);
+      return null;
+    }
+    case 'roles':
+      return transport.roles(joined(str('workspace')), wait);
+    case 'advertise': {
+      const advertisement = request.params.advertisement;
+      if (!isAdvertisement(advertisement))
+        throw mismatch(request, 'advertisement', 'an advertisement');
+      await transport.advertise(advertisement, wait);
+      return null;
+    }
+    case 'searchDirectory': {
+      const query = request.params.query ?? {};
+      if (!isDirectoryQuery(query)) throw mismatch(request, 'query', 'a directory query');
+      return transport.searchDirectory(query, wait);
     }
   }
 }

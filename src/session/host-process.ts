@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import { messageOf } from '../errors.ts';
 import type { Network, Transport } from '../transport/transport.ts';
 import { ensureSafeDir, type SessionFiles } from './files.ts';
-import { SessionHost } from './host.ts';
+import { SessionHost, type HostCompanion } from './host.ts';
 import type { HostLog } from './log.ts';
 import { loadInbox, saveInbox } from './inbox.ts';
 import { acquireLock, type LockOutcome } from './lock.ts';
@@ -29,6 +29,8 @@ export interface HostProcessOptions {
   /** Aborted on SIGINT/SIGTERM: stop gracefully. */
   readonly signal: AbortSignal;
   readonly log: HostLog;
+  /** Runs beside the host while it serves (the agent's presence). */
+  readonly companion?: HostCompanion;
   /** Called once: serving, failed, or another host already serves the profile. */
   readonly onReady?: (readiness: Readiness) => void;
   readonly lockWaitMs?: number;
@@ -72,6 +74,7 @@ export async function runHostProcess(options: HostProcessOptions): Promise<HostO
     ...(options.idleMs === undefined ? {} : { idleMs: options.idleMs }),
     inbox: loadInbox(files.inbox),
     log,
+    ...(options.companion ? { companion: options.companion } : {}),
   });
   const onAbort = (): void => {
     void host.stop('the host process was asked to stop (SIGTERM or SIGINT)');

@@ -32,6 +32,19 @@ import { routeEvent } from './routing.ts';
 import { describe } from './shapes.ts';
 import type { HostState, HostStatus } from './status.ts';
 
+/**
+ * Something that runs beside the host while it serves, on the host's own connection: the
+ * agent's presence (card and heartbeats) in the profile's workspaces (src/discovery/).
+ */
+export interface HostCompanion {
+  /** The transport is connected; workspaces it needs are held through `leases` as holder 0. */
+  start(transport: Transport, leases: WorkspaceLeases): void;
+  /** A command changed what the companion publishes (`workspace join`, `card set`): apply it now. */
+  refresh(signal: AbortSignal): Promise<void>;
+  /** Say goodbye (a last heartbeat) before the connection closes. */
+  stop(): Promise<void>;
+}
+
 /** How to run a host. */
 export interface SessionHostOptions {
   readonly socketPath: string;
@@ -44,6 +57,7 @@ export interface SessionHostOptions {
   /** Undelivered messages from the previous host of this profile. */
   readonly inbox?: readonly InboundMessage[];
   readonly log?: HostLog;
+  readonly companion?: HostCompanion;
 }
 
 type Phase = 'starting' | 'serving' | 'failed' | 'stopping' | 'stopped';
@@ -112,6 +126,7 @@ export class SessionHost {
     this.#serving = { transport, leases, unsubscribe };
     this.#phase = 'serving';
     this.#log('info', `serving ${transport.address} on ${this.#options.socketPath}`);
+    this.#options.companion?.start(transport, leases);
     this.#answerWaiting();
     this.#armIdle();
   }
@@ -143,6 +158,10 @@ export class SessionHost {
       client.end();
     }
     const serving = this.#serving;
+    if (serving)
+      await this.#options.companion?.stop().catch((error: unknown) => {
+        this.#log('warn', `stopping the agent's presence failed: ${messageOf(error)}`);
+      });
     serving?.unsubscribe();
     await serving?.transport.close().catch((error: unknown) => {
       this.#log('warn', `closing the connection failed: ${messageOf(error)}`);
@@ -260,6 +279,27 @@ export class SessionHost {
       case 'status':
         client.send({ id, result: this.status(client) });
         return;
+      case 'refresh': {
+        const companion = this.#options.companion;
+        if (!companion || this.#phase !== 'serving') {
+          client.send({ id, result: null });
+          return;
+        }
+        const controller = new AbortController();
+        client.inFlight.set(id, controller);
+        companion
+          .refresh(controller.signal)
+          .then(
+            () => {
+              client.send({ id, result: null });
+            },
+            (error: unknown) => {
+              client.send({ id, error: toWireError(error) });
+            },
+          )
+          .finally(() => client.inFlight.delete(id));
+        return;
+      }
       case 'stop':
         client.send({ id, result: null });
         void this.stop('asked to stop (mx-agent daemon stop)');

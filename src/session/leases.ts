@@ -5,7 +5,12 @@
  * `listen` in it, and a client that disconnects gives its leases back. Joins and leaves of one
  * workspace run one at a time, in order.
  */
-import type { Transport, WaitOptions, WorkspaceInfo } from '../transport/transport.ts';
+import type {
+  Transport,
+  WaitOptions,
+  WorkspaceInfo,
+  WorkspaceSettings,
+} from '../transport/transport.ts';
 
 /** Who holds a lease: a client connection's id. */
 export type Holder = number;
@@ -38,6 +43,22 @@ export class WorkspaceLeases {
         this.#self.set(workspace, info.self);
       }
       // The client went away while the join ran: it holds nothing, and nobody may need the room.
+      if (options.signal?.aborted === true) await this.#leaveIfUnheld(workspace, {});
+      else this.#holdersOf(workspace).add(holder);
+      return info;
+    });
+  }
+
+  /** Create a workspace for `holder`, who then holds it as if it had joined. */
+  create(
+    workspace: string,
+    settings: WorkspaceSettings,
+    holder: Holder,
+    options: WaitOptions,
+  ): Promise<WorkspaceInfo> {
+    return this.#serial(workspace, async () => {
+      const info = await this.#transport.createWorkspace(workspace, settings, options);
+      this.#self.set(workspace, info.self);
       if (options.signal?.aborted === true) await this.#leaveIfUnheld(workspace, {});
       else this.#holdersOf(workspace).add(holder);
       return info;

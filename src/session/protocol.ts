@@ -52,6 +52,7 @@ export const HOST_METHODS = [
   'subscribe',
   'unsubscribe',
   'cancel',
+  'refresh',
 ] as const;
 
 /** The Transport methods a client calls through the host (src/transport/transport.ts). */
@@ -67,6 +68,12 @@ export const TRANSPORT_METHODS = [
   'getState',
   'listState',
   'history',
+  'createWorkspace',
+  'invite',
+  'setRole',
+  'roles',
+  'advertise',
+  'searchDirectory',
 ] as const;
 
 /** Everything a client may ask. */

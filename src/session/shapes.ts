@@ -4,18 +4,24 @@
  * check the shape the interface promises (src/transport/transport.ts).
  */
 import type {
+  Advertisement,
   Availability,
   BlobMeta,
   BlobRef,
   ConnectionState,
+  DirectoryEntry,
+  DirectoryQuery,
   HistoryQuery,
   JsonObject,
   Member,
   Outbound,
   Payload,
+  RoleEntry,
   StateEntry,
   Target,
   WorkspaceInfo,
+  WorkspaceRole,
+  WorkspaceSettings,
 } from '../transport/transport.ts';
 
 /** A plain (JSON) object. */
@@ -150,5 +156,59 @@ export function isHistoryQuery(value: unknown): value is HistoryQuery {
     (value.before === undefined || typeof value.before === 'string') &&
     (value.limit === undefined ||
       (typeof value.limit === 'number' && Number.isSafeInteger(value.limit) && value.limit > 0))
+  );
+}
+
+const ROLES: readonly string[] = ['owner', 'publisher', 'member'];
+
+/** One of the three workspace roles. */
+export function isWorkspaceRole(value: unknown): value is WorkspaceRole {
+  return isString(value) && ROLES.includes(value);
+}
+
+/** How to create a workspace. */
+export function isWorkspaceSettings(value: unknown): value is WorkspaceSettings {
+  return (
+    isObject(value) &&
+    isOptional(value.public, (v) => typeof v === 'boolean') &&
+    isOptional(value.title, isString)
+  );
+}
+
+/** One account's role. */
+export function isRoleEntry(value: unknown): value is RoleEntry {
+  return isObject(value) && isString(value.account) && isWorkspaceRole(value.role);
+}
+
+const isStringList = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.every(isString);
+
+/** How an account advertises itself. */
+export function isAdvertisement(value: unknown): value is Advertisement {
+  return (
+    isObject(value) &&
+    isString(value.name) &&
+    (value.kind === 'bot' || value.kind === 'console') &&
+    isStringList(value.features) &&
+    isObject(value.card)
+  );
+}
+
+/** A directory search. */
+export function isDirectoryQuery(value: unknown): value is DirectoryQuery {
+  return isObject(value) && isOptional(value.server, isString) && isOptional(value.text, isString);
+}
+
+/** One directory hit. */
+export function isDirectoryEntry(value: unknown): value is DirectoryEntry {
+  return (
+    isObject(value) &&
+    (value.kind === 'workspace' || value.kind === 'agent') &&
+    isString(value.address) &&
+    isOptional(value.name, isString) &&
+    isOptional(value.description, isString) &&
+    isOptional(value.members, (v) => typeof v === 'number') &&
+    isOptional(value.mxAgent, (v) => typeof v === 'boolean') &&
+    isOptional(value.features, isStringList)
   );
 }

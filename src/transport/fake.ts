@@ -4,21 +4,26 @@
  * and delivered after reconnect, blobs verified by sha256, state per (workspace, type, key).
  */
 import { randomUUID } from 'node:crypto';
-import { NetworkError, UsageError, quote } from '../errors.ts';
+import { NetworkError, RefusedError, UsageError, quote } from '../errors.ts';
 import { withDeadline } from './deadline.ts';
+import { AGENT_STATE, directoryOf, newRoom, type Room } from './fake-rooms.ts';
 import { Listeners } from './listeners.ts';
 import { assertValidOutbound, sha256Hex } from './payload.ts';
 import type {
+  Advertisement,
   Availability,
   BlobMeta,
   BlobRef,
   ConnectionState,
+  DirectoryEntry,
+  DirectoryQuery,
   HistoryPage,
   HistoryQuery,
   InboundMessage,
   JsonObject,
   Member,
   Outbound,
+  RoleEntry,
   SendReceipt,
   StateEntry,
   Target,
@@ -27,6 +32,7 @@ import type {
   TransportListener,
   WaitOptions,
   WorkspaceInfo,
+  WorkspaceSettings,
 } from './transport.ts';
 
 const ADDRESS = /^fake:[a-z0-9_-]+$/;
@@ -38,11 +44,6 @@ function conversationOf(self: string, target: Target): string {
 }
 const WORKSPACE = /^#[a-z0-9_.-]+$/;
 
-interface Room {
-  members: Map<string, Member>;
-  state: Map<string, StateEntry>;
-}
-
 /** The shared "server" fake transports connect to. */
 export class FakeNetwork {
   readonly #peers = new Map<string, FakeTransport>();
@@ -51,6 +52,7 @@ export class FakeNetwork {
   readonly #mailboxes = new Map<string, TransportEvent[]>();
   /** Every message ever sent, per conversation (a workspace, or a sorted pair of addresses). */
   readonly #logs = new Map<string, InboundMessage[]>();
+  readonly #adverts = new Map<string, Advertisement>();
 
   /** A new transport for `name` (address `fake:name`). */
   transport(name: string): FakeTransport {
@@ -80,12 +82,25 @@ export class FakeNetwork {
     return this.#rooms.get(workspace);
   }
 
-  /** @internal */ openRoom(workspace: string): { room: Room; created: boolean } {
+  /** @internal */ openRoom(
+    workspace: string,
+    creator: string,
+    settings?: WorkspaceSettings,
+  ): { room: Room; created: boolean } {
     const existing = this.#rooms.get(workspace);
     if (existing) return { room: existing, created: false };
-    const room: Room = { members: new Map(), state: new Map() };
+    const room = newRoom(creator, settings);
     this.#rooms.set(workspace, room);
     return { room, created: true };
+  }
+
+  /** @internal */ advertise(address: string, advertisement: Advertisement): void {
+    this.#adverts.set(address, structuredClone(advertisement));
+  }
+
+  /** @internal What a directory search of this network finds. */
+  directory(query: DirectoryQuery): DirectoryEntry[] {
+    return directoryOf(this.#rooms, this.#adverts, query);
   }
 
   /** @internal */ record(conversation: string, message: InboundMessage): void {
@@ -220,7 +235,15 @@ export class FakeTransport implements Transport {
         new UsageError(`expected a workspace like #room, got ${quote(workspace)}`),
       );
     }
-    const { room, created } = this.#net.openRoom(workspace);
+    const { room, created } = this.#net.openRoom(workspace, this.address);
+    if (room.private && !room.roles.has(this.address)) {
+      return Promise.reject(
+        new RefusedError(`could not join ${workspace}: it is private and we are not invited`, {
+          detail: { condition: 'forbidden' },
+        }),
+      );
+    }
+    if (!room.roles.has(this.address)) room.roles.set(this.address, 'member');
     room.members.set(this.address, { address: this.address, availability: 'available' });
     this.#joined.add(workspace);
     this.#announce(workspace, 'available');
@@ -268,7 +291,13 @@ export class FakeTransport implements Transport {
   }
 
   putState(workspace: string, type: string, key: string, content: JsonObject): Promise<void> {
-    this.#joinedRoom(workspace).state.set(`${type}\u0000${key}`, {
+    const room = this.#joinedRoom(workspace);
+    if (AGENT_STATE.has(type) && room.roles.get(this.address) === 'member') {
+      return Promise.reject(
+        new RefusedError(`may not publish ${type} in ${workspace}: not a publisher there`),
+      );
+    }
+    room.state.set(`${type}\u0000${key}`, {
       type,
       key,
       content: structuredClone(content),
@@ -308,6 +337,61 @@ export class FakeTransport implements Transport {
       ...(start > 0 ? { next: String(start) } : {}),
       unreadable: 0,
     });
+  }
+
+  createWorkspace(workspace: string, settings: WorkspaceSettings = {}): Promise<WorkspaceInfo> {
+    this.#assertOpen();
+    if (this.#net.room(workspace)) {
+      return Promise.reject(
+        new RefusedError(`workspace ${workspace} exists already`, {
+          detail: { condition: 'exists' },
+        }),
+      );
+    }
+    this.#net.openRoom(workspace, this.address, settings);
+    return this.joinWorkspace(workspace).then((info) => ({ ...info, created: true }));
+  }
+
+  invite(workspace: string, account: string): Promise<void> {
+    const room = this.#joinedRoom(workspace);
+    if (!ADDRESS.test(account)) {
+      return Promise.reject(
+        new UsageError(`expected a fake address like fake:alice, got ${quote(account)}`),
+      );
+    }
+    const byOwner = room.roles.get(this.address) === 'owner';
+    const current = room.roles.get(account);
+    if (current === undefined || (byOwner && current === 'member'))
+      room.roles.set(account, byOwner ? 'publisher' : 'member');
+    return Promise.resolve();
+  }
+
+  setRole(workspace: string, account: string, role: 'publisher' | 'member'): Promise<void> {
+    const room = this.#joinedRoom(workspace);
+    if (room.roles.get(this.address) !== 'owner') {
+      return Promise.reject(new RefusedError(`only the owner of ${workspace} may set roles`));
+    }
+    if (room.roles.get(account) === 'owner') {
+      return Promise.reject(new RefusedError(`${account} owns ${workspace}; its role stays`));
+    }
+    room.roles.set(account, role);
+    return Promise.resolve();
+  }
+
+  roles(workspace: string): Promise<readonly RoleEntry[]> {
+    const room = this.#joinedRoom(workspace);
+    return Promise.resolve([...room.roles].map(([account, role]) => ({ account, role })));
+  }
+
+  advertise(advertisement: Advertisement): Promise<void> {
+    this.#assertOpen();
+    this.#net.advertise(this.address, advertisement);
+    return Promise.resolve();
+  }
+
+  searchDirectory(query: DirectoryQuery = {}): Promise<readonly DirectoryEntry[]> {
+    this.#assertOpen();
+    return Promise.resolve(this.#net.directory(query));
   }
 
   /** @internal Simulate losing the connection. */

@@ -167,6 +167,74 @@ export interface HistoryPage {
   readonly unreadable: number;
 }
 
+/** How a new workspace is set up. */
+export interface WorkspaceSettings {
+  /**
+   * Public: listed in the server's directory (Matrix room directory, XMPP disco#items) and
+   * open to anyone who finds it. Private (the default): only invited accounts may join.
+   */
+  readonly public?: boolean;
+  /** A human title; the workspace's name when absent. */
+  readonly title?: string;
+}
+
+/**
+ * What an account may do in a workspace. `owner`: administers it (invites, grants). `publisher`:
+ * may publish agent state (agent cards and heartbeats, specs/protocol.md §6). `member`: takes part
+ * but publishes no agent state; readers ignore agent state from members.
+ */
+export type WorkspaceRole = 'owner' | 'publisher' | 'member';
+
+/** One account's role in a workspace. */
+export interface RoleEntry {
+  /** The account (Matrix user id, XMPP bare JID), never a room nick. */
+  readonly account: string;
+  readonly role: WorkspaceRole;
+}
+
+/**
+ * How this account describes itself to the whole network, beyond workspaces: on XMPP the
+ * disco#info identity and features (XEP-0030, with entity caps XEP-0115), a PEP item holding
+ * the card, and a summary in presence; Matrix has no per-account equivalent and keeps only the
+ * per-workspace state.
+ */
+export interface Advertisement {
+  /** Human-readable name. */
+  readonly name: string;
+  /** A long-running agent (`bot`) or a person's command line (`console`). */
+  readonly kind: 'bot' | 'console';
+  /** Feature strings (namespaced URIs) offered, beyond the transport's own. */
+  readonly features: readonly string[];
+  /** The agent card document (specs/protocol.md §6.1). */
+  readonly card: JsonObject;
+}
+
+/** What to search a public directory for. */
+export interface DirectoryQuery {
+  /** Another server or service to search than our own (a Matrix server name, an XMPP domain). */
+  readonly server?: string;
+  /** Only entries whose address, name or description contains this (case-insensitive). */
+  readonly text?: string;
+}
+
+/** A workspace or an agent found in a public directory. */
+export interface DirectoryEntry {
+  readonly kind: 'workspace' | 'agent';
+  /** What to join or address: a room alias or id, a MUC or agent JID. */
+  readonly address: string;
+  readonly name?: string;
+  readonly description?: string;
+  /** Joined members, when the directory says. */
+  readonly members?: number;
+  /**
+   * True when the entry marks itself as mx-agent's (Matrix room type, XMPP disco feature),
+   * false when it shows it is not, absent when the directory cannot tell (an XMPP room).
+   */
+  readonly mxAgent?: boolean;
+  /** An agent's advertised features (XMPP disco#info), when known. */
+  readonly features?: readonly string[];
+}
+
 /** The one interface every feature uses to reach peers. */
 export interface Transport {
   readonly network: Network;
@@ -198,6 +266,47 @@ export interface Transport {
 
   /** Join (creating if allowed and absent) a workspace. History from before the join is not replayed as new input. */
   joinWorkspace(workspace: string, options?: WaitOptions): Promise<WorkspaceInfo>;
+  /**
+   * Create a workspace with these settings and join it; we become its owner. Rejects with
+   * RefusedError (detail.condition `exists`) when it exists already. (`joinWorkspace` also
+   * creates a missing workspace, with the network's defaults, for commands that just need a place.)
+   */
+  createWorkspace(
+    workspace: string,
+    settings?: WorkspaceSettings,
+    options?: WaitOptions,
+  ): Promise<WorkspaceInfo>;
+  /**
+   * Invite an account into a joined workspace, so it may join a private one (Matrix invite; XMPP
+   * mediated invitation, XEP-0045 §7.8.2). An invitation from the owner also makes the account a
+   * publisher: the owner vouches for the agents it invites (Matrix power level; XMPP member
+   * affiliation, which a private room needs anyway). Anyone else's invitation only lets it in,
+   * where the network allows that. RefusedError when we may not invite.
+   */
+  invite(workspace: string, account: string, options?: WaitOptions): Promise<void>;
+  /**
+   * Set an account's role in a joined workspace we own: `publisher` lets it publish agent state,
+   * `member` takes that away (Matrix power levels; XMPP affiliations). RefusedError when we may not.
+   */
+  setRole(
+    workspace: string,
+    account: string,
+    role: Exclude<WorkspaceRole, 'owner'>,
+    options?: WaitOptions,
+  ): Promise<void>;
+  /**
+   * The accounts with a role in a joined workspace as the server records it: owners and
+   * publishers always, members where the network lists them. Agent state from an account not
+   * listed as owner or publisher must be ignored.
+   */
+  roles(workspace: string, options?: WaitOptions): Promise<readonly RoleEntry[]>;
+  /** Publish (replace) how this account describes itself network-wide; see Advertisement. */
+  advertise(advertisement: Advertisement, options?: WaitOptions): Promise<void>;
+  /** Search the public directory of our server (or query.server) for workspaces and agents. */
+  searchDirectory(
+    query?: DirectoryQuery,
+    options?: WaitOptions,
+  ): Promise<readonly DirectoryEntry[]>;
   /** Leave a workspace. */
   leaveWorkspace(workspace: string, options?: WaitOptions): Promise<void>;
   /** The workspaces joined now. */

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { UsageError } from '../../src/errors.ts';
 import type { InboundMessage, Transport, TransportEvent } from '../../src/transport/transport.ts';
 import { EventRecorder } from '../support/event-recorder.ts';
+import { workspaceAdminCases } from './workspace-admin-contract.ts';
 
 /** What a network brings to the contract suite. */
 export interface ContractHarness {
@@ -336,6 +337,8 @@ export function transportContract(name: string, makeHarness: () => Promise<Contr
       assert.equal(dm1?.type === 'text' ? dm1.text : undefined, 'dm1');
       assert.deepEqual(dm1?.target, { kind: 'direct', address: b.t.address });
     });
+
+    workspaceAdminCases(peer, () => harness.newWorkspace());
 
     it('rejects sends after close, and close is idempotent', async () => {
       const a = await peer();

@@ -10,7 +10,13 @@ const SERVER = String.raw`(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::[0-9]{1,5})?`
 const USER_ID = new RegExp(String.raw`^@[\x21-\x39\x3b-\x7e]+:${SERVER}$`);
 const ROOM_ALIAS = new RegExp(String.raw`^#[^:\s]+:${SERVER}$`);
 const ROOM_ID = new RegExp(String.raw`^![\x21-\x39\x3b-\x7e]+:${SERVER}$|^![A-Za-z0-9+/_-]{10,}$`);
+const SERVER_NAME = new RegExp(`^${SERVER}$`);
 const MAX_ID_BYTES = 255;
+
+/** True for a server name (spec: Appendices, "Server Name"). */
+export function isServerName(input: string): boolean {
+  return input.length <= MAX_ID_BYTES && SERVER_NAME.test(input);
+}
 
 /** True for a syntactically valid Matrix user id. */
 export function isUserId(input: string): boolean {

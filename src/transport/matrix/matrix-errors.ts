@@ -6,6 +6,7 @@ import {
   NetworkError,
   RefusedError,
   messageOf,
+  type ProtocolDetail,
 } from '../../errors.ts';
 import { backoffMs, isTransient, retryAfterMs } from './sdk.ts';
 
@@ -29,17 +30,24 @@ export function authError(error: Error): AuthError {
   });
 }
 
+/** The protocol detail of a Matrix error response: its errcode and HTTP status. */
+export function protocolDetail(error: MatrixError): ProtocolDetail {
+  return {
+    ...(error.errcode ? { errcode: error.errcode } : {}),
+    ...(error.httpStatus ? { status: error.httpStatus } : {}),
+  };
+}
+
 /** Turn an SDK or HTTP failure into our error kinds, saying what we were doing. */
 export function mapMatrixError(error: unknown, what: string): Error {
   if (error instanceof InterruptedError || error instanceof NetworkError) return error;
   if (error instanceof MatrixError) {
-    const detail = `${error.errcode ?? String(error.httpStatus)}: ${error.data.error ?? error.message}`;
-    if (isAuthFailure(error))
-      return new AuthError(`could not ${what}: ${detail}`, { cause: error });
-    if (isTransient(error))
-      return new NetworkError(`could not ${what}: ${detail}`, { cause: error });
+    const text = `could not ${what}: ${error.errcode ?? String(error.httpStatus)}: ${error.data.error ?? error.message}`;
+    const options = { cause: error, detail: protocolDetail(error) };
+    if (isAuthFailure(error)) return new AuthError(text, options);
+    if (isTransient(error)) return new NetworkError(text, options);
     // 403 M_FORBIDDEN, 404 M_NOT_FOUND and every other refusal.
-    return new RefusedError(`could not ${what}: ${detail}`, { cause: error });
+    return new RefusedError(text, options);
   }
   return new NetworkError(`could not ${what}: ${messageOf(error)}`, { cause: error });
 }

@@ -39,22 +39,26 @@ import { sleep, withDeadline } from '../deadline.ts';
 import { Listeners } from '../listeners.ts';
 import { assertValidOutbound } from '../payload.ts';
 import * as T from '../transport.ts';
-import { localpartOf, parseRoomReference, parseUserId, serverOf } from './address.ts';
+import { parseRoomReference, parseUserId, serverOf } from './address.ts';
 import { encodeOutbound } from './codec.ts';
 import { whoami } from './account.ts';
 import { Inbound } from './inbound.ts';
 import { DirectRooms } from './direct.ts';
-import {
-  ENCRYPTION_STATE,
-  fromPresence,
-  TO_PRESENCE,
-  WORKSPACE_POWER_LEVELS,
-} from './room-defaults.ts';
+import { fromPresence, TO_PRESENCE } from './room-defaults.ts';
 import { authError, isAuthFailure, mapMatrixError } from './matrix-errors.ts';
 import { assertStateType, listState, readState, writeState } from './state.ts';
 import { downloadBlob, uploadBlob } from './media.ts';
 import { assertHistoryQuery, readHistory, type HistoryContext } from './history.ts';
 import type { MatrixTransportOptions } from './options.ts';
+import { assertDirectoryQuery, searchRooms } from './directory.ts';
+import { assignRole, inviteAccount, listRoles, type AdminTarget } from './workspace-admin.ts';
+import {
+  assertCreatable,
+  isAliasTaken,
+  joinFailure,
+  workspaceExists,
+  workspaceRoomOptions,
+} from './workspace-rooms.ts';
 import {
   backoffMs,
   createScheduler,
@@ -96,6 +100,11 @@ export class MatrixTransport implements T.Transport {
   /** Per-room send chains: sends reach a room in the order they were made. */
   readonly #sendChains = new Map<string, Promise<unknown>>();
   readonly #inbound: Inbound;
+  /**
+   * What advertise() was last given. Matrix has no per-account place to publish it (agents are
+   * found through the agent state of workspaces), so it is only kept.
+   */
+  #advertisement: T.Advertisement | undefined;
 
   /** A secret-storage key given for the current trust operation (backup set-up or restore). */
   /** Verification requests received, newest last. */
@@ -574,52 +583,148 @@ export class MatrixTransport implements T.Transport {
           error.errcode !== 'M_NOT_FOUND' ||
           !workspace.startsWith('#')
         ) {
-          throw mapMatrixError(error, `join ${workspace}`);
+          throw joinFailure(error, workspace, this.#options.userId);
         }
-        roomId = await this.#createWorkspace(workspace);
+        roomId = await this.#createMissing(workspace);
         created = true;
       }
-      this.#rememberWorkspace(workspace, roomId);
-      this.#ledger?.addWorkspace(workspace, roomId);
-      const room = await this.#roomReady(roomId, signal);
-      const joinedAt = room.getMember(this.#options.userId)?.events.member?.getTs() ?? Date.now();
-      this.#ledger?.setFloor(roomId, joinedAt);
-      return {
-        workspace,
-        self: this.#options.userId,
-        created,
-        members: this.members(workspace),
-      };
+      return this.#entered(workspace, roomId, created, signal);
     });
   }
 
-  async #createWorkspace(alias: string): Promise<string> {
-    const client = this.#client_();
-    const own = serverOf(this.#options.userId);
-    if (serverOf(alias) !== own) {
-      throw new UsageError(
-        `workspace ${alias} does not exist, and only aliases on ${own} can be created here`,
-      );
-    }
-    const encrypted = this.#options.encryption !== false;
+  /** Remember a workspace just joined or created, wait until it is usable, and describe it. */
+  async #entered(
+    workspace: string,
+    roomId: string,
+    created: boolean,
+    signal: AbortSignal,
+  ): Promise<T.WorkspaceInfo> {
+    this.#rememberWorkspace(workspace, roomId);
+    this.#ledger?.addWorkspace(workspace, roomId);
+    const room = await this.#roomReady(roomId, signal);
+    const joinedAt = room.getMember(this.#options.userId)?.events.member?.getTs() ?? Date.now();
+    this.#ledger?.setFloor(roomId, joinedAt);
+    return { workspace, self: this.#options.userId, created, members: this.members(workspace) };
+  }
+
+  /** Create a workspace a join found missing, with the defaults (§4.2); or join a racer's. */
+  async #createMissing(alias: string): Promise<string> {
+    assertCreatable(alias, this.#options.userId, true);
     try {
-      const { room_id: roomId } = await client.createRoom({
-        room_alias_name: localpartOf(alias),
-        preset: 'public_chat' as never,
-        visibility: 'private' as never,
-        name: localpartOf(alias),
-        power_level_content_override: WORKSPACE_POWER_LEVELS,
-        ...(encrypted ? { initial_state: [ENCRYPTION_STATE] } : {}),
-      });
-      if (encrypted) this.#encrypted.add(roomId);
-      return roomId;
+      return await this.#createRoom(alias, undefined);
     } catch (error) {
-      // Someone created it a moment ago: join theirs.
-      if (error instanceof MatrixError && error.errcode === 'M_ROOM_IN_USE') {
-        return (await client.joinRoom(alias)).roomId;
-      }
-      throw mapMatrixError(error, `create ${alias}`);
+      if (!isAliasTaken(error)) throw mapMatrixError(error, `create ${alias}`);
     }
+    // Someone created it a moment ago: join theirs.
+    try {
+      return (await this.#client_().joinRoom(alias)).roomId;
+    } catch (error) {
+      throw joinFailure(error, alias, this.#options.userId);
+    }
+  }
+
+  async #createRoom(alias: string, settings: T.WorkspaceSettings | undefined): Promise<string> {
+    const encrypted = this.#options.encryption !== false;
+    const { room_id: roomId } = await this.#client_().createRoom(
+      workspaceRoomOptions(alias, settings, encrypted),
+    );
+    if (encrypted) this.#encrypted.add(roomId);
+    return roomId;
+  }
+
+  async createWorkspace(
+    workspace: string,
+    settings: T.WorkspaceSettings = {},
+    options?: T.WaitOptions,
+  ): Promise<T.WorkspaceInfo> {
+    parseRoomReference(workspace);
+    assertCreatable(workspace, this.#options.userId, false);
+    return withDeadline(`creating ${workspace}`, options, async (signal) => {
+      await this.#online(signal);
+      let roomId: string;
+      try {
+        roomId = await this.#createRoom(workspace, settings);
+      } catch (error) {
+        if (isAliasTaken(error)) throw workspaceExists(workspace, error);
+        throw mapMatrixError(error, `create ${workspace}`);
+      }
+      return this.#entered(workspace, roomId, true, signal);
+    });
+  }
+
+  // ── administration and the directory ───────────────────────────────────────────────────
+
+  async invite(workspace: string, account: string, options?: T.WaitOptions): Promise<void> {
+    parseUserId(account);
+    const target = this.#admin(workspace);
+    await withDeadline(`inviting ${account} into ${workspace}`, options, async (signal) => {
+      await this.#online(signal);
+      await inviteAccount(target(signal), account);
+    });
+  }
+
+  async setRole(
+    workspace: string,
+    account: string,
+    role: 'publisher' | 'member',
+    options?: T.WaitOptions,
+  ): Promise<void> {
+    parseUserId(account);
+    const target = this.#admin(workspace);
+    await withDeadline(
+      `setting the role of ${account} in ${workspace}`,
+      options,
+      async (signal) => {
+        await this.#online(signal);
+        await assignRole(target(signal), account, role);
+      },
+    );
+  }
+
+  async roles(workspace: string, options?: T.WaitOptions): Promise<readonly T.RoleEntry[]> {
+    const target = this.#admin(workspace);
+    return withDeadline(`the roles in ${workspace}`, options, async (signal) => {
+      await this.#online(signal);
+      return listRoles(target(signal));
+    });
+  }
+
+  /** A joined workspace to administer; the client is taken when the work starts. */
+  #admin(workspace: string): (signal: AbortSignal) => AdminTarget {
+    const roomId = this.#joinedRoom(workspace);
+    const self = this.#options.userId;
+    return (signal) => ({ client: this.#client_(), roomId, workspace, self, signal });
+  }
+
+  /**
+   * Matrix has no per-account place for an advertisement (no disco, no PEP): agents are found
+   * through the agent state of the workspaces they publish in. It is kept, nothing is sent.
+   */
+  advertise(advertisement: T.Advertisement): Promise<void> {
+    if (this.#state === 'closed' || !this.#client)
+      return Promise.reject(new NetworkError(`the transport is ${this.#state}: connect first`));
+    this.#advertisement = structuredClone(advertisement);
+    return Promise.resolve();
+  }
+
+  /** What advertise() was last given (kept only; see advertise). */
+  get advertisement(): T.Advertisement | undefined {
+    return this.#advertisement;
+  }
+
+  async searchDirectory(
+    query: T.DirectoryQuery = {},
+    options?: T.WaitOptions,
+  ): Promise<readonly T.DirectoryEntry[]> {
+    assertDirectoryQuery(query);
+    return withDeadline(
+      `the room directory of ${query.server ?? serverOf(this.#options.userId)}`,
+      options,
+      async (signal) => {
+        await this.#online(signal);
+        return searchRooms(this.#client_(), query, signal);
+      },
+    );
   }
 
   async leaveWorkspace(workspace: string, options?: T.WaitOptions): Promise<void> {

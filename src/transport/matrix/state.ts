@@ -3,11 +3,12 @@
  * `org.mxagent.T` with state key K; an empty content means absent. State is not encrypted.
  */
 import { MatrixError, type MatrixClient } from 'matrix-js-sdk';
-import { UsageError, quote } from '../../errors.ts';
+import { RefusedError, UsageError, quote } from '../../errors.ts';
 import { sleep } from '../deadline.ts';
 import * as T from '../transport.ts';
 import { EVENT_PREFIX } from './codec.ts';
-import { mapMatrixError, retryDelay } from './matrix-errors.ts';
+import { mapMatrixError, protocolDetail, retryDelay } from './matrix-errors.ts';
+import { AGENT_STATE_EVENTS } from './room-defaults.ts';
 import { isTransient } from './sdk.ts';
 
 /** Check a state type, or throw UsageError naming the form. */
@@ -38,10 +39,25 @@ export async function writeState(
       );
       return;
     } catch (error) {
-      if (!isTransient(error)) throw mapMatrixError(error, `write state in ${workspace}`);
+      if (!isTransient(error)) throw writeFailure(error, workspace, type);
       await sleep(retryDelay(error, attempt), wait.signal);
     }
   }
+}
+
+/** A refused write of agent state says which role it needs (specs/protocol.md §4.2). */
+function writeFailure(error: unknown, workspace: string, type: string): Error {
+  const mapped = mapMatrixError(error, `write ${type} state in ${workspace}`);
+  if (
+    !(error instanceof MatrixError) ||
+    error.errcode !== 'M_FORBIDDEN' ||
+    !AGENT_STATE_EVENTS.includes(`${EVENT_PREFIX}${type}`)
+  )
+    return mapped;
+  return new RefusedError(
+    `${mapped.message}; publishing agent state in ${workspace} needs the publisher role: ask its owner to grant it`,
+    { cause: error, detail: protocolDetail(error) },
+  );
 }
 
 /** Read one document, or undefined when absent. */

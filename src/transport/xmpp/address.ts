@@ -59,3 +59,34 @@ export function parseXmppAddress(input: string): string {
   }
   return `${local === undefined ? '' : `${local}@`}${domain.toLowerCase()}${resource === undefined ? '' : `/${resource}`}`;
 }
+
+/** Validate a room address (a bare JID with a local part) and normalise it. */
+export function parseRoomAddress(input: string): string {
+  const room = parseXmppAddress(input);
+  if (!room.includes('@') || room.includes('/'))
+    throw new UsageError(
+      `expected a room address like room@conference.example.org, got ${quote(input)}`,
+    );
+  return room;
+}
+
+/**
+ * Validate an account address and return its bare JID (a component's domain counts as one). A
+ * full JID, such as a transport's own address, stands for its account: affiliations and
+ * invitations are per account (XEP-0045 §5.2), so the resource is dropped.
+ */
+export function parseAccountAddress(input: string): string {
+  try {
+    return parseXmppAddress(input).split('/')[0] ?? '';
+  } catch {
+    throw new UsageError(`expected an XMPP address like alice@example.org, got ${quote(input)}`);
+  }
+}
+
+/** Validate a server or service domain to search (no local part, no resource). */
+export function parseServiceAddress(input: string): string {
+  const domain = input.trim().toLowerCase();
+  if (!isXmppDomain(domain))
+    throw new UsageError(`expected a server domain like example.org, got ${quote(input)}`);
+  return domain;
+}

@@ -76,6 +76,8 @@ export function decodeMessage(stanza: Element, context: DecodeContext): DecodedM
   const from = stanza.attrs.from ?? '';
   // RFC 6120 §8.3: an error is a reply to something we sent, never a message from a person.
   if (type === 'error') return { outcome: 'ignored', why: 'error stanza' };
+  // XEP-0045 §7.8 / XEP-0249: servers add a human body to invitations; it is not chat input.
+  if (isInvitation(stanza)) return { outcome: 'ignored', why: 'a workspace invitation' };
   const [bare, resource] = splitResource(from);
   let target: Target;
   if (type === 'groupchat') {
@@ -106,6 +108,16 @@ export function decodeMessage(stanza: Element, context: DecodeContext): DecodedM
   if (body === null) return { outcome: 'ignored', why: 'no body (chat state, receipt or subject)' };
   if (body.length === 0) return { outcome: 'ignored', why: 'empty body' };
   return { outcome: 'message', message: { ...base, type: 'text', text: body } };
+}
+
+/** A mediated invitation or decline (XEP-0045 §7.8.2) or a direct one (XEP-0249). */
+function isInvitation(stanza: Element): boolean {
+  const user = stanza.getChild('x', NS_MUC_USER);
+  return (
+    user?.getChild('invite') !== undefined ||
+    user?.getChild('decline') !== undefined ||
+    stanza.getChild('x', 'jabber:x:conference') !== undefined
+  );
 }
 
 /** The id peers agree on: the sender's origin-id, else the room's stanza-id, else the stanza id. */

@@ -50,3 +50,17 @@ export interface XmppCommonOptions {
 
 /** Everything needed to build an XMPP transport. */
 export type XmppTransportOptions = (XmppClientOptions | XmppComponentOptions) & XmppCommonOptions;
+
+/** The nick we ask for in rooms: the option, else the JID's local part or the component's first label. */
+export function defaultNick(options: XmppTransportOptions): string {
+  const fromAddress =
+    options.mode === 'client' ? options.jid.split('@')[0] : options.domain.split('.')[0];
+  return options.nick ?? (fromAddress || 'agent');
+}
+
+/** The server's domain: the JID's domain, or the component domain's parent. */
+export function serverDomain(options: XmppTransportOptions): string {
+  return options.mode === 'client'
+    ? (options.jid.split('@')[1] ?? '')
+    : options.domain.replace(/^[^.]+\./, '');
+}

@@ -3,8 +3,8 @@
  * account may publish there on any server, unlike a shared PubSub service where node creation
  * is usually reserved to admins. Node `urn:mx-agent:0/state/<room>/<type>`, item id = key,
  * access model `open` so workspace peers can read it. A read asks the PEP of every writer we
- * know in the room (ourselves and the members whose real address the room reveals) and keeps
- * the newest entry per key.
+ * know in the room (ourselves, the members whose real address the room reveals, and the
+ * accounts affiliated with it, present or not) and keeps the newest entry per key.
  */
 import type { Element } from '@xmpp/xml';
 import { xml } from '@xmpp/xml';
@@ -12,10 +12,8 @@ import { NetworkError, UsageError, quote } from '../../errors.ts';
 import { parseJsonObject } from '../payload.ts';
 import { STATE_TYPE, type JsonObject, type StateEntry } from '../transport.ts';
 import { NS_MX } from './codec.ts';
+import { NS_PUBSUB, publishToPep } from './pubsub.ts';
 import type { XmppSession } from './session.ts';
-
-const NS_PUBSUB = 'http://jabber.org/protocol/pubsub';
-const NS_DATA = 'jabber:x:data';
 
 interface Stamped extends StateEntry {
   readonly updated: number;
@@ -25,36 +23,32 @@ interface Stamped extends StateEntry {
 export class PepState {
   readonly #session: () => XmppSession;
   /** Accounts (bare JIDs) whose PEP may hold state for a room. */
-  readonly #writers: (room: string) => string[];
+  readonly #writers: (room: string) => Promise<string[]>;
 
-  constructor(session: () => XmppSession, writers: (room: string) => string[]) {
+  constructor(session: () => XmppSession, writers: (room: string) => Promise<string[]>) {
     this.#session = session;
     this.#writers = writers;
   }
 
   async put(workspace: string, type: string, key: string, content: JsonObject): Promise<void> {
+    const node = nodeName(workspace, type);
     const state = xml(
       'state',
       { xmlns: NS_MX, type, key, updated: String(Date.now()) },
       JSON.stringify(content),
     );
-    const publish = xml(
-      'publish',
-      { node: nodeName(workspace, type) },
-      xml('item', { id: key }, state),
-    );
-    // XEP-0060 §7.1.5 publish-options: create the node open and persistent on first use.
-    const options = xml(
-      'publish-options',
-      {},
-      form({
-        'pubsub#access_model': 'open',
-        'pubsub#persist_items': 'true',
-        'pubsub#max_items': 'max',
-      }),
-    );
     try {
-      await this.#session().iqCaller.set(xml('pubsub', { xmlns: NS_PUBSUB }, publish, options));
+      // XEP-0060 §7.1.5 publish-options: create the node open and persistent on first use.
+      await publishToPep(this.#session(), {
+        node,
+        id: key,
+        payload: state,
+        options: {
+          'pubsub#access_model': 'open',
+          'pubsub#persist_items': 'true',
+          'pubsub#max_items': 'max',
+        },
+      });
     } catch (error) {
       throw wrap(error, `writing state ${type}/${key}`);
     }
@@ -76,7 +70,7 @@ export class PepState {
   /** Newest entry per key across all known writers. */
   async #collect(workspace: string, type: string, key?: string): Promise<Stamped[]> {
     const node = nodeName(workspace, type);
-    const writers = [...new Set(this.#writers(workspace))];
+    const writers = [...new Set(await this.#writers(workspace))];
     const lists = await Promise.all(writers.map((writer) => this.#items(writer, node, key)));
     const newest = new Map<string, Stamped>();
     for (const entry of lists.flat()) {
@@ -119,17 +113,6 @@ function nodeName(workspace: string, type: string): string {
   if (!STATE_TYPE.test(type))
     throw new UsageError(`expected a state type like "agent.card", got ${quote(type)}`);
   return `${NS_MX}/state/${workspace}/${type}`;
-}
-
-function form(fields: Record<string, string>): Element {
-  const field = (name: string, value: string): Element =>
-    xml('field', { var: name }, xml('value', {}, value));
-  return xml(
-    'x',
-    { xmlns: NS_DATA, type: 'submit' },
-    field('FORM_TYPE', `${NS_PUBSUB}#publish-options`),
-    ...Object.entries(fields).map(([k, v]) => field(k, v)),
-  );
 }
 
 function decode(item: Element, writer: string): Stamped[] {

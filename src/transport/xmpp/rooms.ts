@@ -1,17 +1,17 @@
 /**
  * Workspaces as MUC rooms (XEP-0045): join (configuring a new room as an instant room, §10.1.2),
- * leave, occupant presence, and rejoin after a reconnect asking only for the history we missed.
+ * create with given settings, leave, occupant presence and affiliations, and rejoin after a
+ * reconnect asking only for the history we missed.
  */
 import { randomBytes } from 'node:crypto';
 import { xml, type Element } from '@xmpp/xml';
-import { NetworkError, RefusedError, quote, type MxAgentError } from '../../errors.ts';
+import { NetworkError, RefusedError, type MxAgentError } from '../../errors.ts';
 import type { Member, TransportEvent, WorkspaceInfo } from '../transport.ts';
-import { NS_MUC_USER, availabilityOf, showFor, splitResource } from './codec.ts';
+import { splitResource } from './codec.ts';
+import { NS_MUC, configureRoom, instantRoomConfig, type RoomConfig } from './room-config.ts';
+import { joinFailure, parseOccupantPresence, type Affiliation } from './room-presence.ts';
 import type { XmppSession } from './session.ts';
-
-const NS_MUC = 'http://jabber.org/protocol/muc';
-const NS_MUC_OWNER = 'http://jabber.org/protocol/muc#owner';
-const NS_DATA = 'jabber:x:data';
+import { iqFailure } from './stanza-errors.ts';
 
 /** How far back to ask for history on rejoin, beyond the moment we lost the stream (clock skew). */
 const REJOIN_SLACK_MS = 60_000;
@@ -20,6 +20,12 @@ interface Room {
   readonly room: string;
   nick: string;
   readonly members: Map<string, Member>;
+  /** Affiliations occupant presence showed, by account; kept after they leave. */
+  readonly affiliations: Map<string, Affiliation>;
+  /** Ours, from our own presence (status 110). */
+  selfAffiliation: Affiliation;
+  /** How to configure the room should a rejoin find it gone and create it anew. */
+  config: RoomConfig;
   /** When we last knew we were in the room (for history on rejoin). */
   presentAt: number;
   joining?: PendingJoin;
@@ -35,9 +41,12 @@ export class Rooms {
   readonly #rooms = new Map<string, Room>();
   readonly #emit: (event: TransportEvent) => void;
   readonly #rejoining = new Set<string>();
+  /** Our current presence children (show, status, caps, agent summary), sent on every entry. */
+  readonly #presence: () => Element[];
 
-  constructor(emit: (event: TransportEvent) => void) {
+  constructor(emit: (event: TransportEvent) => void, presence: () => Element[]) {
     this.#emit = emit;
+    this.#presence = presence;
   }
 
   /** Our nick in a joined room. */
@@ -60,31 +69,55 @@ export class Rooms {
     return [...(this.#rooms.get(room)?.members.values() ?? [])];
   }
 
-  /** Join `room` as `nick`; a taken nick gets a short suffix. */
+  /** Affiliations seen in occupant presence (accounts whose real address the room shows). */
+  affiliationsSeen(room: string): ReadonlyMap<string, Affiliation> {
+    return this.#rooms.get(room)?.affiliations ?? new Map();
+  }
+
+  /** Our own affiliation in a joined room. */
+  selfAffiliation(room: string): Affiliation {
+    return this.#rooms.get(room)?.selfAffiliation ?? 'none';
+  }
+
+  /** Join `room` as `nick` (a taken nick gets a short suffix), creating it if absent. */
   async join(
     session: XmppSession,
     room: string,
     nick: string,
     timeoutMs: number,
   ): Promise<WorkspaceInfo> {
-    let attempt = nick;
-    for (let tries = 0; ; tries++) {
-      try {
-        const created = await this.#enter(session, room, attempt, undefined, timeoutMs);
-        if (created) await this.#configureInstant(session, room, timeoutMs);
-        const entry = this.#rooms.get(room);
-        return {
-          workspace: room,
-          self: `${room}/${entry?.nick ?? attempt}`,
-          created,
-          members: this.members(room),
-        };
-      } catch (error) {
-        const conflict = error instanceof RefusedError && error.detail.condition === 'conflict';
-        if (!conflict || tries >= 3) throw error;
-        attempt = `${nick}-${randomBytes(2).toString('hex')}`;
-      }
+    const created = await this.#enterAs(session, room, nick, timeoutMs);
+    if (created) await this.#configureOrLeave(session, room, instantRoomConfig(), timeoutMs);
+    return this.#info(room, created);
+  }
+
+  /**
+   * Create `room` configured with `config` and stay in it. When it exists already (the server
+   * did not answer status 201, §10.1.1) we leave again and reject with condition `exists`.
+   */
+  async create(
+    session: XmppSession,
+    room: string,
+    nick: string,
+    config: RoomConfig,
+    timeoutMs: number,
+  ): Promise<WorkspaceInfo> {
+    if (this.#rooms.has(room)) throw exists(room);
+    let created: boolean;
+    try {
+      created = await this.#enterAs(session, room, nick, timeoutMs);
+    } catch (error) {
+      // Refused entry (members-only, banned, password) proves the room is there.
+      if (error instanceof RefusedError && REFUSED_ENTRY.has(error.detail.condition ?? ''))
+        throw exists(room, error);
+      throw error;
     }
+    if (!created) {
+      await this.leave(session, room);
+      throw exists(room);
+    }
+    await this.#configureOrLeave(session, room, config, timeoutMs);
+    return this.#info(room, true);
   }
 
   /** Leave a room (XEP-0045 §7.14). */
@@ -112,7 +145,7 @@ export class Rooms {
         try {
           // A server restart destroys temporary rooms; whoever comes back first recreates it.
           if (await this.#enter(session, entry.room, entry.nick, since, timeoutMs))
-            await this.#configureInstant(session, entry.room, timeoutMs);
+            await this.#configure(session, entry.room, entry.config, timeoutMs);
         } catch (error) {
           onError(entry.room, error);
         } finally {
@@ -128,11 +161,11 @@ export class Rooms {
     for (const entry of this.#rooms.values()) if (!entry.joining) entry.presentAt = now;
   }
 
-  /** Send our presence to every room. */
-  async broadcastPresence(session: XmppSession, children: Element[]): Promise<void> {
+  /** Send our current presence to every room. */
+  async broadcastPresence(session: XmppSession): Promise<void> {
     for (const entry of this.#rooms.values()) {
       await session.entity.send(
-        xml('presence', { to: `${entry.room}/${entry.nick}` }, ...children),
+        xml('presence', { to: `${entry.room}/${entry.nick}` }, ...this.#presence()),
       );
     }
   }
@@ -143,17 +176,20 @@ export class Rooms {
     const entry = this.#rooms.get(room);
     if (!entry) return false;
     if (stanza.attrs.type === 'error') {
-      this.#failJoin(entry, stanza);
+      const joining = entry.joining;
+      delete entry.joining;
+      joining?.reject(joinFailure(room, stanza));
       return true;
     }
     if (!nick) return true;
-    const user = stanza.getChild('x', NS_MUC_USER);
-    const codes = new Set(user?.getChildren('status').map((s) => s.attrs.code) ?? []);
-    const availability = availabilityOf(stanza);
-    if (codes.has('110')) {
+    const presence = parseOccupantPresence(stanza);
+    const { availability, affiliation, account, status } = presence;
+    if (presence.self) {
       entry.nick = nick;
+      entry.selfAffiliation = affiliation;
       if (availability === 'offline') {
-        // Kicked (307), banned (301), room destroyed or service shutting down (332).
+        // Kicked (307), banned (301), affiliation lost in a members-only room (321, 322),
+        // room destroyed or service shutting down (332).
         this.#rooms.delete(room);
         this.#emit({
           type: 'presence',
@@ -167,12 +203,15 @@ export class Rooms {
       entry.presentAt = Date.now();
       const joining = entry.joining;
       delete entry.joining;
-      joining?.resolve({ created: codes.has('201') });
+      joining?.resolve({ created: presence.created });
       return true;
     }
     const address = `${room}/${nick}`;
-    const status = stanza.getChildText('status') ?? undefined;
-    const account = user?.getChild('item')?.attrs.jid?.split('/')[0];
+    if (account) {
+      // Affiliations outlive presence; an unaffiliated occupant who leaves is gone.
+      if (availability === 'offline' && affiliation === 'none') entry.affiliations.delete(account);
+      else entry.affiliations.set(account, affiliation);
+    }
     if (availability === 'offline') entry.members.delete(address);
     else
       entry.members.set(address, {
@@ -199,7 +238,15 @@ export class Rooms {
     timeoutMs: number,
   ): Promise<boolean> {
     const existing = this.#rooms.get(room);
-    const entry: Room = existing ?? { room, nick, members: new Map(), presentAt: Date.now() };
+    const entry: Room = existing ?? {
+      room,
+      nick,
+      members: new Map(),
+      affiliations: new Map(),
+      selfAffiliation: 'none',
+      config: instantRoomConfig(),
+      presentAt: Date.now(),
+    };
     entry.nick = nick;
     this.#rooms.set(room, entry);
     const { promise, resolve, reject } = Promise.withResolvers<{ created: boolean }>();
@@ -217,6 +264,7 @@ export class Rooms {
           'presence',
           { to: `${room}/${nick}` },
           xml('x', { xmlns: NS_MUC }, xml('history', history)),
+          ...this.#presence(),
         ),
       );
       return (await promise).created;
@@ -229,46 +277,72 @@ export class Rooms {
     }
   }
 
-  /**
-   * XEP-0045 §10.1.3: unlock the new room with the server's defaults except two: members see
-   * each other's real addresses (whois = anyone), because agents are identified by account;
-   * and the room is persistent, because a workspace is a place, not a meeting: when its last
-   * member leaves, the room, its archive (a finished stream, a share) and its name must stay.
-   */
-  async #configureInstant(session: XmppSession, room: string, timeoutMs: number): Promise<void> {
-    const field = (name: string, value: string): Element =>
-      xml('field', { var: name }, xml('value', {}, value));
-    const submit = xml(
-      'x',
-      { xmlns: NS_DATA, type: 'submit' },
-      field('FORM_TYPE', `${NS_MUC}#roomconfig`),
-      field('muc#roomconfig_whois', 'anyone'),
-      field('muc#roomconfig_persistentroom', '1'),
-    );
-    const form = xml('query', { xmlns: NS_MUC_OWNER }, submit);
-    await session.iqCaller.set(form, room, timeoutMs);
+  /** Enter as `nick`, or with a short suffix when the nick is taken; true when we created it. */
+  async #enterAs(
+    session: XmppSession,
+    room: string,
+    nick: string,
+    timeoutMs: number,
+  ): Promise<boolean> {
+    let attempt = nick;
+    for (let tries = 0; ; tries++) {
+      try {
+        return await this.#enter(session, room, attempt, undefined, timeoutMs);
+      } catch (error) {
+        const conflict = error instanceof RefusedError && error.detail.condition === 'conflict';
+        if (!conflict || tries >= 3) throw error;
+        attempt = `${nick}-${randomBytes(2).toString('hex')}`;
+      }
+    }
   }
 
-  #failJoin(entry: Room, stanza: Element): void {
-    const error = stanza.getChild('error');
-    const condition = error?.getChildElements().find((e) => e.name !== 'text')?.name ?? 'unknown';
-    const text = error?.getChildText('text');
-    const joining = entry.joining;
-    if (!joining) return;
-    delete entry.joining;
-    const message = `could not join ${quote(entry.room)}: ${condition}${text ? ` (${text})` : ''}`;
-    joining.reject(
-      condition === 'remote-server-not-found' || condition === 'service-unavailable'
-        ? new NetworkError(message, { detail: { condition } })
-        : new RefusedError(message, { detail: { condition } }),
-    );
+  /** XEP-0045 §10.1.3: unlock a room we just created, remembering how for a re-creation. */
+  async #configure(
+    session: XmppSession,
+    room: string,
+    config: RoomConfig,
+    timeoutMs: number,
+  ): Promise<void> {
+    try {
+      await configureRoom(session, room, config, timeoutMs);
+    } catch (error) {
+      throw iqFailure(error, `configuring the new room ${room}`);
+    }
+    const entry = this.#rooms.get(room);
+    if (entry) entry.config = config;
+  }
+
+  /** Configure, or leave: a locked room admits nobody else, and the server drops it once empty. */
+  async #configureOrLeave(
+    session: XmppSession,
+    room: string,
+    config: RoomConfig,
+    timeoutMs: number,
+  ): Promise<void> {
+    try {
+      await this.#configure(session, room, config, timeoutMs);
+    } catch (error) {
+      await this.leave(session, room);
+      throw error;
+    }
+  }
+
+  #info(room: string, created: boolean): WorkspaceInfo {
+    return {
+      workspace: room,
+      self: `${room}/${this.#rooms.get(room)?.nick ?? ''}`,
+      created,
+      members: this.members(room),
+    };
   }
 }
 
-/** `<show/>`/`<status/>` children for a presence. */
-export function presenceChildren(
-  availability: Parameters<typeof showFor>[0],
-  status?: string,
-): Element[] {
-  return [...showFor(availability), ...(status ? [xml('status', {}, status)] : [])];
+/** Entry refusals that show a room exists (XEP-0045 §7.2.6, §7.2.7, §7.2.5). */
+const REFUSED_ENTRY = new Set(['registration-required', 'not-authorized', 'forbidden']);
+
+function exists(room: string, cause?: unknown): RefusedError {
+  return new RefusedError(
+    `workspace ${room} exists already: join it with "mx-agent workspace join ${room}"`,
+    { cause, detail: { condition: 'exists' } },
+  );
 }

@@ -4,10 +4,10 @@
  */
 import { xml, type Element } from '@xmpp/xml';
 import { NS_DISCO_INFO, NS_DISCO_ITEMS } from './citizenship.ts';
+import { formValues } from './data-forms.ts';
 import type { XmppSession } from './session.ts';
 
 const NS_UPLOAD = 'urn:xmpp:http:upload:0';
-const NS_DATA = 'jabber:x:data';
 const QUERY_MS = 5000;
 
 /** The services of one server. */
@@ -89,17 +89,7 @@ export class Services {
 
 /** XEP-0363 §4: the max-file-size field of the service's XEP-0128 extended info form. */
 function maxFileSize(info: Element | undefined): number | undefined {
-  const form = info
-    ?.getChildren('x', NS_DATA)
-    .find((x) =>
-      x
-        .getChildren('field')
-        .some((f) => f.attrs.var === 'FORM_TYPE' && f.getChildText('value') === NS_UPLOAD),
-    );
-  const value = form
-    ?.getChildren('field')
-    .find((f) => f.attrs.var === 'max-file-size')
-    ?.getChildText('value');
+  const value = formValues(info, NS_UPLOAD).get('max-file-size');
   const size = value ? Number(value) : NaN;
   return Number.isFinite(size) && size > 0 ? size : undefined;
 }

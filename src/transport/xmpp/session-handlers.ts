@@ -1,7 +1,9 @@
 /**
  * What every new session of a transport gets before it goes online: the protocol obligations,
- * the in-band blob server, inbound routing, and (with -v -v) a stanza trace.
+ * the in-band blob server, the agent card (components), inbound routing, and (with -v -v) a
+ * stanza trace.
  */
+import { serveCard, type Advertiser } from './advert.ts';
 import type { MessageArchive } from './archive.ts';
 import type { BlobStore } from './blobs.ts';
 import { answerObligations, type Identity } from './citizenship.ts';
@@ -12,6 +14,9 @@ import { traceStanzas } from './trace.ts';
 /** Everything the handlers need from the transport. */
 export interface SessionHandlerDeps extends InboundDeps {
   readonly identity: Identity;
+  readonly advert: Advertiser;
+  /** An XEP-0114 component: no PEP, so we serve our agent card ourselves. */
+  readonly component: boolean;
   readonly blobs: BlobStore;
   readonly archive: MessageArchive;
   readonly trace: boolean;
@@ -20,7 +25,8 @@ export interface SessionHandlerDeps extends InboundDeps {
 /** The install step passed to openClientSession / openComponentSession. */
 export function sessionHandlers(deps: SessionHandlerDeps): InstallHandlers {
   return (parts) => {
-    answerObligations(parts.iqCallee, deps.identity);
+    answerObligations(parts.iqCallee, deps.identity, () => deps.advert.info());
+    if (deps.component) serveCard(parts.iqCallee, () => deps.advert.card());
     deps.blobs.answer(parts.iqCallee);
     // Archive results first: they are answers to our queries, never live messages.
     parts.middleware.use((ctx, next) => (deps.archive.take(ctx.stanza) ? undefined : next()));

@@ -140,7 +140,8 @@ declare module '@xmpp/iq/callee.js' {
   import type { Context, Middleware } from '@xmpp/middleware';
   export type IqHandler = (
     ctx: Context & { element: Element },
-  ) => Element | object | undefined | Promise<Element | object | undefined>;
+    next: () => Promise<unknown>,
+  ) => unknown;
   export interface IqCallee {
     get(xmlns: string, name: string, handler: IqHandler): void;
     set(xmlns: string, name: string, handler: IqHandler): void;

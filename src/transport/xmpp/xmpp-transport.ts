@@ -4,7 +4,7 @@
  * sends flushed), speaking our payloads as `urn:mx-agent:0` elements.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { xml } from '@xmpp/xml';
+import { xml, type Element } from '@xmpp/xml';
 import { AuthError, NetworkError, UsageError, messageOf, quote } from '../../errors.ts';
 import { Backoff, DEFAULT_BACKOFF } from '../backoff.ts';
 import { DEFAULT_WAIT_MS, withDeadline } from '../deadline.ts';
@@ -15,15 +15,17 @@ import { parseXmppAddress } from './address.ts';
 import { MessageArchive } from './archive.ts';
 import { BlobStore } from './blobs.ts';
 import { encodeMessage, splitResource } from './codec.ts';
-import type { XmppTransportOptions } from './options.ts';
+import { Discovery } from './discovery.ts';
+import { defaultNick, serverDomain, type XmppTransportOptions } from './options.ts';
 import { Outbox } from './outbox.ts';
-import { PepState } from './pep-state.ts';
 import { RecentIds } from './recent-ids.ts';
-import { Rooms, presenceChildren } from './rooms.ts';
+import { presenceChildren } from './room-presence.ts';
+import { Rooms } from './rooms.ts';
 import { Services } from './services.ts';
 import { startKeepalive } from './keepalive.ts';
 import { sessionHandlers } from './session-handlers.ts';
 import { destroy, openClientSession, openComponentSession, type XmppSession } from './session.ts';
+import { Workspaces } from './workspaces.ts';
 
 /** Transport over XMPP (client or component). */
 export class XmppTransport implements T.Transport {
@@ -38,8 +40,9 @@ export class XmppTransport implements T.Transport {
   readonly #resource: string;
   readonly #services: Services;
   readonly #blobs: BlobStore;
-  readonly #workspaceState: PepState;
+  readonly #workspaces: Workspaces;
   readonly #archive: MessageArchive;
+  readonly #discovery: Discovery;
   #session: XmppSession | undefined;
   #state: T.ConnectionState = 'offline';
   #address = '';
@@ -53,25 +56,40 @@ export class XmppTransport implements T.Transport {
     this.#listeners = new Listeners((error) => {
       this.#log('warn', `a transport listener threw: ${String(error)}`);
     });
-    this.#rooms = new Rooms((event) => {
-      this.#listeners.emit(event);
-    });
+    this.#rooms = new Rooms(
+      (event) => {
+        this.#listeners.emit(event);
+      },
+      () => this.#presenceChildren(),
+    );
     this.#backoff = new Backoff({ ...DEFAULT_BACKOFF, ...options.backoff });
     this.#resource =
       options.mode === 'client'
         ? (options.resource ?? `mx-agent-${randomBytes(4).toString('hex')}`)
         : '';
     const session = (): XmppSession => this.#requireSession();
-    this.#server =
-      options.mode === 'client'
-        ? (options.jid.split('@')[1] ?? '')
-        : options.domain.replace(/^[^.]+\./, '');
+    this.#server = serverDomain(options);
+    this.#discovery = new Discovery({
+      session,
+      server: this.#server,
+      component: options.mode === 'component',
+      softwareName: options.software?.name ?? 'mx-agent',
+      log: (message) => {
+        this.#log('info', message);
+      },
+    });
     this.#services = new Services(session, this.#server);
     this.#blobs = new BlobStore(session, this.#services, () => this.#address);
-    this.#workspaceState = new PepState(session, (room) => [
-      this.#address.split('/')[0] ?? '',
-      ...this.#rooms.members(room).flatMap((m) => (m.account ? [m.account] : [])),
-    ]);
+    this.#workspaces = new Workspaces({
+      rooms: this.#rooms,
+      session,
+      assertUsable: () => {
+        this.#assertUsable();
+      },
+      self: () => this.#address.split('/')[0] ?? '',
+      nick: defaultNick(options),
+      component: options.mode === 'component',
+    });
     this.#archive = new MessageArchive({
       request: (iq, timeoutMs) => session().iqCaller.request(iq, timeoutMs),
       self: () => this.#address,
@@ -174,25 +192,46 @@ export class XmppTransport implements T.Transport {
     return { id };
   }
 
-  async joinWorkspace(workspace: string, options?: T.WaitOptions): Promise<T.WorkspaceInfo> {
-    const room = parseXmppAddress(workspace);
-    if (!room.includes('@') || room.includes('/')) {
-      throw new UsageError(
-        `expected a room address like room@conference.example.org, got ${quote(workspace)}`,
-      );
-    }
-    const nick =
-      this.#options.nick ??
-      (this.#options.mode === 'client'
-        ? this.#options.jid.split('@')[0]
-        : this.#options.domain.split('.')[0]) ??
-      'agent';
-    return this.#rooms.join(
-      this.#requireSession(),
-      room,
-      nick,
-      options?.timeoutMs ?? DEFAULT_WAIT_MS,
-    );
+  joinWorkspace(workspace: string, options?: T.WaitOptions): Promise<T.WorkspaceInfo> {
+    return this.#workspaces.join(workspace, options);
+  }
+
+  createWorkspace(
+    workspace: string,
+    settings: T.WorkspaceSettings = {},
+    options?: T.WaitOptions,
+  ): Promise<T.WorkspaceInfo> {
+    return this.#workspaces.create(workspace, settings, options);
+  }
+
+  invite(workspace: string, account: string, options?: T.WaitOptions): Promise<void> {
+    return this.#workspaces.invite(workspace, account, options);
+  }
+
+  setRole(
+    workspace: string,
+    account: string,
+    role: Exclude<T.WorkspaceRole, 'owner'>,
+    options?: T.WaitOptions,
+  ): Promise<void> {
+    return this.#workspaces.setRole(workspace, account, role, options);
+  }
+
+  roles(workspace: string, options?: T.WaitOptions): Promise<readonly T.RoleEntry[]> {
+    return this.#workspaces.roles(workspace, options);
+  }
+
+  async advertise(advertisement: T.Advertisement, options?: T.WaitOptions): Promise<void> {
+    await this.#discovery.advertise(advertisement, options);
+    // New caps and agent summary: tell the server, contacts and every room.
+    await this.setPresence(this.#presence.availability, this.#presence.status);
+  }
+
+  searchDirectory(
+    query: T.DirectoryQuery = {},
+    options?: T.WaitOptions,
+  ): Promise<readonly T.DirectoryEntry[]> {
+    return this.#discovery.search(query, options);
   }
 
   async leaveWorkspace(workspace: string): Promise<void> {
@@ -210,10 +249,9 @@ export class XmppTransport implements T.Transport {
   async setPresence(availability: T.Availability, status?: string): Promise<void> {
     this.#presence = { availability, ...(status ? { status } : {}) };
     const session = this.#requireSession();
-    const children = presenceChildren(availability, status);
     if (this.#options.mode === 'client')
-      await session.entity.send(xml('presence', {}, ...children));
-    await this.#rooms.broadcastPresence(session, children);
+      await session.entity.send(xml('presence', {}, ...this.#presenceChildren()));
+    await this.#rooms.broadcastPresence(session);
   }
 
   putBlob(data: Uint8Array, meta?: T.BlobMeta, options?: T.WaitOptions): Promise<T.BlobRef> {
@@ -241,10 +279,7 @@ export class XmppTransport implements T.Transport {
     content: T.JsonObject,
     options?: T.WaitOptions,
   ): Promise<void> {
-    this.#assertJoined(workspace);
-    return withDeadline('a state write', options, () =>
-      this.#workspaceState.put(workspace, type, key, content),
-    );
+    return this.#workspaces.putState(workspace, { type, key, content }, options);
   }
 
   getState(
@@ -253,10 +288,7 @@ export class XmppTransport implements T.Transport {
     key: string,
     options?: T.WaitOptions,
   ): Promise<T.JsonObject | undefined> {
-    this.#assertJoined(workspace);
-    return withDeadline('a state read', options, () =>
-      this.#workspaceState.get(workspace, type, key),
-    );
+    return this.#workspaces.getState(workspace, type, key, options);
   }
 
   listState(
@@ -264,10 +296,7 @@ export class XmppTransport implements T.Transport {
     type: string,
     options?: T.WaitOptions,
   ): Promise<readonly T.StateEntry[]> {
-    this.#assertJoined(workspace);
-    return withDeadline('a state listing', options, () =>
-      this.#workspaceState.list(workspace, type),
-    );
+    return this.#workspaces.listState(workspace, type, options);
   }
 
   async history(
@@ -288,6 +317,8 @@ export class XmppTransport implements T.Transport {
   async #open(timeoutMs: number): Promise<void> {
     const install = sessionHandlers({
       identity: this.#options.software ?? { name: 'mx-agent', version: '0' },
+      advert: this.#discovery.advert,
+      component: this.#options.mode === 'component',
       blobs: this.#blobs,
       archive: this.#archive,
       trace: this.#options.trace === true,
@@ -320,13 +351,7 @@ export class XmppTransport implements T.Transport {
       this.#log('warn', `xmpp stream error: ${messageOf(error)}`);
     });
     if (o.mode === 'client')
-      await session.entity.send(
-        xml(
-          'presence',
-          {},
-          ...presenceChildren(this.#presence.availability, this.#presence.status),
-        ),
-      );
+      await session.entity.send(xml('presence', {}, ...this.#presenceChildren()));
     await this.#rooms.rejoinAll(session, timeoutMs, (room, error) => {
       this.#log('warn', `could not rejoin ${room}: ${messageOf(error)}`);
     });
@@ -385,14 +410,13 @@ export class XmppTransport implements T.Transport {
     }
   }
 
-  #assertJoined(workspace: string): void {
-    if (this.#options.mode === 'component') {
-      throw new UsageError(
-        "workspace state needs a client account (it lives in the account's PEP, XEP-0163); components have none",
-      );
-    }
-    if (!this.#rooms.tracks(workspace))
-      throw new UsageError(`not joined to workspace ${quote(workspace)}: join it first`);
+  /** Our presence children: availability, status, caps and the agent summary. */
+  #presenceChildren(): Element[] {
+    const { availability, status } = this.#presence;
+    return [
+      ...presenceChildren(availability, status),
+      ...this.#discovery.advert.presenceElements(),
+    ];
   }
 
   #setState(state: T.ConnectionState, error?: unknown, retryInMs?: number): void {

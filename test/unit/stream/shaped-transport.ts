@@ -7,10 +7,13 @@
  */
 import type { FakeTransport } from '../../../src/transport/fake.ts';
 import type {
+  Advertisement,
   Availability,
   BlobMeta,
   BlobRef,
   ConnectionState,
+  DirectoryEntry,
+  DirectoryQuery,
   HistoryPage,
   HistoryQuery,
   InboundMessage,
@@ -19,6 +22,7 @@ import type {
   Network,
   Outbound,
   Payload,
+  RoleEntry,
   SendReceipt,
   StateEntry,
   Target,
@@ -27,6 +31,8 @@ import type {
   TransportListener,
   WaitOptions,
   WorkspaceInfo,
+  WorkspaceRole,
+  WorkspaceSettings,
 } from '../../../src/transport/transport.ts';
 
 /** Which network's rules the wrapper claims, and the room it shows. */
@@ -198,5 +204,41 @@ export class ShapedTransport implements Transport {
       ? page.messages.length - messages.length
       : page.unreadable;
     return { ...page, messages, unreadable };
+  }
+
+  createWorkspace(
+    workspace: string,
+    settings?: WorkspaceSettings,
+    options?: WaitOptions,
+  ): Promise<WorkspaceInfo> {
+    return this.#inner.createWorkspace(workspace, settings, options);
+  }
+
+  invite(workspace: string, account: string, options?: WaitOptions): Promise<void> {
+    return this.#inner.invite(workspace, account, options);
+  }
+
+  setRole(
+    workspace: string,
+    account: string,
+    role: Exclude<WorkspaceRole, 'owner'>,
+    options?: WaitOptions,
+  ): Promise<void> {
+    return this.#inner.setRole(workspace, account, role, options);
+  }
+
+  roles(workspace: string, options?: WaitOptions): Promise<readonly RoleEntry[]> {
+    return this.#inner.roles(workspace, options);
+  }
+
+  advertise(advertisement: Advertisement, options?: WaitOptions): Promise<void> {
+    return this.#inner.advertise(advertisement, options);
+  }
+
+  searchDirectory(
+    query?: DirectoryQuery,
+    options?: WaitOptions,
+  ): Promise<readonly DirectoryEntry[]> {
+    return this.#inner.searchDirectory(query, options);
   }
 }
