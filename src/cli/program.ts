@@ -9,17 +9,22 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { MxAgentError, messageOf } from '../errors.ts';
+import { cardCommand } from './commands/card.ts';
+import { contextCommand } from './commands/context-cmd.ts';
 import { devCommand } from './commands/dev.ts';
+import { discoverCommand } from './commands/discover.ts';
 import { daemonCommand } from './commands/daemon.ts';
 import { listenCommand } from './commands/listen.ts';
 import { loginCommand } from './commands/login.ts';
 import { logoutCommand } from './commands/logout.ts';
 import { profilesCommand } from './commands/profiles.ts';
 import { sendCommand } from './commands/send.ts';
+import { shareContextCommand } from './commands/share-context.ts';
 import { streamCommand } from './commands/stream.ts';
 import { backupCommand } from './commands/backup.ts';
 import { verifyCommand } from './commands/verify.ts';
 import { whoamiCommand } from './commands/whoami.ts';
+import { workspaceCommand } from './commands/workspace.ts';
 import type { CliContext, ContextSource } from './context.ts';
 import { EXIT_CODES, exitCodeFor, formatExitCodes } from './exit-codes.ts';
 import { colorAllowed, onClosedStdout, Output, type OutputOptions } from './output.ts';
@@ -74,6 +79,11 @@ function buildProgram(version: string, context: ContextSource): Command {
     sendCommand,
     listenCommand,
     streamCommand,
+    workspaceCommand,
+    cardCommand,
+    discoverCommand,
+    shareContextCommand,
+    contextCommand,
     verifyCommand,
     backupCommand,
     daemonCommand,

@@ -45,8 +45,17 @@ export async function stopHosts(env: NodeJS.ProcessEnv): Promise<void> {
 }
 
 /** Start the CLI; the caller reads or kills it. */
-export function startCli(args: string[], env: NodeJS.ProcessEnv, input?: string): ChildProcess {
-  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+export function startCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  input?: string,
+  cwd?: string,
+): ChildProcess {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    ...(cwd === undefined ? {} : { cwd }),
+  });
   child.stdin?.end(input ?? '');
   return child;
 }
@@ -57,9 +66,10 @@ export async function runCli(
   env: NodeJS.ProcessEnv,
   input?: string,
   timeoutMs = 30_000,
+  cwd?: string,
 ): Promise<CliResult> {
   const started = Date.now();
-  const child = startCli(args, env, input);
+  const child = startCli(args, env, input, cwd);
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -10,6 +10,7 @@ import { runHostProcess } from '../../session/host-process.ts';
 import { toWireError } from '../../session/protocol.ts';
 import { writeReadiness } from '../../session/readiness.ts';
 import type { HostStatus } from '../../session/status.ts';
+import { agentPresence } from '../agent-presence.ts';
 import { openProfileStore, openTransport } from '../connect.ts';
 import type { CliContext } from '../context.ts';
 import { flagOption } from '../option-values.ts';
@@ -57,6 +58,7 @@ export async function runDaemon(values: OptionValues, context: CliContext): Prom
       idleMs: setup.idleMs,
       signal: context.signal,
       log: hostLog(output),
+      companion: agentPresence(profile, context.version, hostLog(output)),
       onReady: (readiness) => {
         if (background) writeReadiness(readiness);
         else if (readiness.ready)

@@ -1,0 +1,80 @@
+/**
+ * Wiring the agent's presence (src/discovery/announcer.ts) into a profile's session host: the
+ * card comes from `agent.json` and the addresses of every profile; the workspaces from
+ * `workspaces.json`. Both are re-read on each heartbeat and on `refresh`.
+ */
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { AgentSettingsStore } from '../config/agent-settings.ts';
+import { resolvePaths } from '../config/paths.ts';
+import { accountId, type Profile } from '../config/profile.ts';
+import { WorkspaceList } from '../config/workspace-list.ts';
+import { Announcer } from '../discovery/announcer.ts';
+import { buildCard } from '../discovery/card-build.ts';
+import type { AgentAddress, AgentCard } from '../discovery/card.ts';
+import { DEFAULT_HEARTBEAT_MS } from '../discovery/heartbeat.ts';
+import { UsageError } from '../errors.ts';
+import type { HostCompanion } from '../session/host.ts';
+import type { HostLog } from '../session/log.ts';
+import { openProfileStore } from './connect.ts';
+
+/** The heartbeat interval: MX_AGENT_HEARTBEAT_MS, else a minute. */
+export function heartbeatInterval(value = process.env.MX_AGENT_HEARTBEAT_MS): number {
+  if (value === undefined || value === '') return DEFAULT_HEARTBEAT_MS;
+  const ms = Number(value);
+  if (!Number.isSafeInteger(ms) || ms < 100)
+    throw new UsageError(
+      `expected MX_AGENT_HEARTBEAT_MS to be a whole number of milliseconds ≥ 100, got "${value}"`,
+    );
+  return ms;
+}
+
+/** This agent's card as it stands now. */
+export function currentCard(version: string, heartbeatMs = heartbeatInterval()): AgentCard {
+  const paths = resolvePaths();
+  const settings = new AgentSettingsStore(paths).read();
+  const profiles = openProfileStore().list();
+  return buildCard(settings, {
+    addresses: profiles.map(addressOf),
+    version,
+    heartbeatMs,
+    updated: Math.floor(
+      Math.max(mtime(join(paths.config, 'agent.json')), mtime(join(paths.config, 'profiles.json'))),
+    ),
+  });
+}
+
+/** The host companion that keeps `profile`'s agent present in its workspaces. */
+export function agentPresence(profile: Profile, version: string, log: HostLog): HostCompanion {
+  const heartbeatMs = heartbeatInterval();
+  const workspaces = new WorkspaceList(resolvePaths());
+  const announcer = new Announcer({
+    card: () => currentCard(version, heartbeatMs),
+    workspaces: () => workspaces.of(profile.name),
+    log,
+  });
+  return {
+    start: (transport, leases) => {
+      announcer.start(transport, {
+        join: async (workspace, signal) => {
+          await leases.acquire(workspace, 0, { signal, timeoutMs: 30_000 });
+        },
+        leave: (workspace) => leases.release(workspace, 0),
+      });
+    },
+    refresh: (signal) => announcer.refresh(signal),
+    stop: () => announcer.stop(),
+  };
+}
+
+function addressOf(profile: Profile): AgentAddress {
+  return { network: profile.network, address: accountId(profile) };
+}
+
+function mtime(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
+}

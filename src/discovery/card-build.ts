@@ -1,0 +1,32 @@
+/** Making this agent's card from its settings and the profiles it has. */
+import type { AgentSettings } from '../config/agent-settings.ts';
+import { CARD_VERSION, type AgentAddress, type AgentCard } from './card.ts';
+
+/** What a card is made of besides the settings. */
+export interface CardFacts {
+  readonly addresses: readonly AgentAddress[];
+  readonly version: string;
+  readonly heartbeatMs: number;
+  readonly signingKey?: string;
+  /** When the settings last changed; cards compare by it. */
+  readonly updated: number;
+}
+
+/** The card this agent publishes. */
+export function buildCard(settings: AgentSettings, facts: CardFacts): AgentCard {
+  return {
+    v: CARD_VERSION,
+    id: settings.id,
+    name: settings.name,
+    ...(settings.description === undefined ? {} : { description: settings.description }),
+    ...(settings.owner === undefined ? {} : { owner: settings.owner }),
+    kind: settings.kind,
+    capabilities: [...settings.capabilities].sort(),
+    skills: settings.skills,
+    addresses: facts.addresses,
+    ...(facts.signingKey === undefined ? {} : { signingKey: facts.signingKey }),
+    software: { name: 'mx-agent', version: facts.version },
+    heartbeatMs: facts.heartbeatMs,
+    updated: facts.updated,
+  };
+}
