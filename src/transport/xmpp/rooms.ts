@@ -185,6 +185,9 @@ export class Rooms {
     const presence = parseOccupantPresence(stanza);
     const { availability, affiliation, account, status } = presence;
     if (presence.self) {
+      // An unavailable self-presence while we are entering is the server's answer to an
+      // earlier leave of this room (left and re-entered at once): not about this entry.
+      if (availability === 'offline' && entry.joining) return true;
       entry.nick = nick;
       entry.selfAffiliation = affiliation;
       if (availability === 'offline') {

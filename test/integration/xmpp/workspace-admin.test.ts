@@ -50,6 +50,17 @@ describe(
       assert.deepEqual(guestEvents.texts(), ['mark']);
     });
 
+    it('enters a room again right after leaving it (the late goodbye is not about the new entry)', async () => {
+      const owner = await peer('owner');
+      const workspace = room();
+      await owner.createWorkspace(workspace, { public: true });
+      for (let i = 0; i < 3; i++) {
+        await owner.leaveWorkspace(workspace);
+        await owner.joinWorkspace(workspace, { timeoutMs: 10_000 });
+        assert.deepEqual(owner.joinedWorkspaces(), [workspace]);
+      }
+    });
+
     it('refuses to create a workspace that exists, saying how to join it', async () => {
       const owner = await peer('owner');
       const other = await peer('other');
