@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { treeHash } from '../../src/context/git-index.ts';
-import { runCli, stopHosts, tempHome, type CliResult } from './cli.ts';
+import { CLI, runCli, stopHosts, tempHome, type CliResult } from './cli.ts';
 import { eventually } from './stream-scenarios.ts';
 
 /** What a network brings. */
@@ -210,6 +210,20 @@ export function discoveryScenarios(
       assert.match(text.stdout, /NAME\s+KIND\s+STATUS/);
       assert.match(text.stdout, /alpha\s+cli\s+active/);
       assert.doesNotMatch(text.stdout, /charlie/);
+      const listed = JSON.parse(
+        ok(await charlie.run(['--json', 'workspace', 'list']), 'list').stdout,
+      ) as { workspace: string }[];
+      assert.deepEqual(
+        listed.map((w) => w.workspace),
+        [ws],
+      );
+      const own = JSON.parse(
+        ok(await charlie.run(['--json', 'card', 'show']), 'card show').stdout,
+      ) as { name: string; kind: string; addresses: { address: string }[] };
+      assert.equal(own.name, 'charlie');
+      assert.equal(own.kind, 'serve');
+      assert.ok(own.addresses.some((a) => a.address === charlie.address));
+      await liveTable(alpha.env, ['alpha', 'bravo', 'charlie']);
       // charlie's host dies without a goodbye: stale, then offline.
       const status = JSON.parse(
         ok(await charlie.run(['--json', 'daemon', 'status']), 'status').stdout,
@@ -224,10 +238,15 @@ export function discoveryScenarios(
         await new Promise((r) => setTimeout(r, 250));
       }
       assert.ok(states.has('stale') && states.has('offline'), `saw ${[...states].join(', ')}`);
-      // bravo stops cleanly: offline at once.
-      ok(await bravo.run(['daemon', 'stop']), 'daemon stop');
+      // bravo leaves the workspace: offline at once, and gone from its list.
+      ok(await bravo.run(['workspace', 'leave', ws]), 'leave');
+      // Offline (XMPP: still a member of the room) or gone (Matrix: no longer a member).
       const b = (await discover(alpha)).find((s) => s.card.name === 'bravo');
-      assert.equal(b?.liveness, 'offline');
+      assert.ok(b === undefined || b.liveness === 'offline', JSON.stringify(b));
+      assert.equal(
+        ok(await bravo.run(['--json', 'workspace', 'list']), 'list').stdout.trim(),
+        '[]',
+      );
     });
 
     it('finds a public workspace in the directory', async () => {
@@ -303,6 +322,11 @@ export function discoveryScenarios(
         await receiver.run(['--json', 'context', 'show', sent.id.slice(0, 8)]),
         'context show',
       );
+      const shownText = ok(
+        await receiver.run(['context', 'show', sent.id, '--diff'], undefined, 60_000),
+        'context show --diff',
+      );
+      assert.match(shownText.stdout, /\+PORT=8080/);
       const pulled = ok(
         await receiver.run(
           ['--json', 'context', 'pull', sent.id, '--apply', '--dir', join(clone, '..', 'pulled')],
@@ -335,6 +359,7 @@ export function discoveryScenarios(
       // No planted secret anywhere: not in what the receiver got, not in what the server stored.
       for (const secret of Object.values(SECRETS)) {
         assert.ok(!shown.stdout.includes(secret), `received bundle holds ${secret}`);
+        assert.ok(!shownText.stdout.includes(secret), `received diff holds ${secret}`);
         for (const file of net.storedFiles()) {
           const bytes = readFileSync(file);
           assert.ok(!bytes.includes(secret), `${file} holds ${secret}`);
@@ -347,6 +372,42 @@ export function discoveryScenarios(
       assert.match(tampered.stderr, /failed its integrity check/);
     });
   });
+}
+
+/** `discover` in a terminal: the live ink table shows `names`, and q quits with exit 0. */
+async function liveTable(env: NodeJS.ProcessEnv, names: readonly string[]): Promise<void> {
+  const pty = await import('node-pty');
+  const term = pty.spawn(process.execPath, [CLI, 'discover'], {
+    name: 'xterm-256color',
+    cols: 160,
+    rows: 30,
+    env,
+  });
+  let screen = '';
+  term.onData((d) => {
+    screen += d;
+  });
+  const exited = new Promise<number>((resolve) => {
+    term.onExit((e) => {
+      resolve(e.exitCode);
+    });
+  });
+  const shows = (): boolean =>
+    /q to quit/.test(screen) && names.every((n) => screen.includes(n)) && /STATUS/.test(screen);
+  const deadline = Date.now() + 30_000;
+  while (!shows() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(shows(), `live table never showed ${names.join(', ')}:\n${screen}`);
+  term.write('q');
+  const code = await Promise.race([
+    exited,
+    new Promise<number>((r) => {
+      setTimeout(() => {
+        r(-1);
+      }, 10_000);
+    }),
+  ]);
+  if (code === -1) term.kill();
+  assert.equal(code, 0, screen);
 }
 
 /** Every regular file under `dir`. */

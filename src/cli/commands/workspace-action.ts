@@ -101,10 +101,13 @@ export async function grantInWorkspace(
 export async function leaveWorkspace(name: string, context: CliContext): Promise<void> {
   const result = await withProfileTransport(context, async (transport, profile) => {
     const workspace = await workspaceOf(transport, name, context);
+    const wait = { signal: context.signal, timeoutMs: 30_000 };
+    // Hold the workspace ourselves while the host stops publishing there (it says goodbye and
+    // lets go), so that only our own leave takes us out: re-entering a private workspace just
+    // left would need a new invitation.
+    await transport.joinWorkspace(workspace, wait);
     new WorkspaceList(resolvePaths()).remove(profile.name, workspace);
     await refresh(profile, context);
-    const wait = { signal: context.signal, timeoutMs: 30_000 };
-    await transport.joinWorkspace(workspace, wait);
     await transport.leaveWorkspace(workspace, wait);
     return { workspace, profile: profile.name };
   });
