@@ -53,6 +53,7 @@ export async function showShare(
   values: OptionValues,
   context: CliContext,
 ): Promise<void> {
+  checkShareId(id);
   const { share, bundle } = await withProfileTransport(context, async (transport, profile) => {
     const found = await findOne(transport, profile, id, values, context);
     return {
@@ -72,6 +73,7 @@ export async function pullShare(
   values: OptionValues,
   context: CliContext,
 ): Promise<void> {
+  checkShareId(id);
   const { share, bundle } = await withProfileTransport(context, async (transport, profile) => {
     const found = await findOne(transport, profile, id, values, context);
     return {
@@ -158,10 +160,6 @@ async function findOne(
   values: OptionValues,
   context: CliContext,
 ): Promise<ShareMessage> {
-  if (!/^ctx-[a-z2-7]{1,12}$/.test(id))
-    throw new UsageError(
-      `expected a share id like ctx-abcdefgh2345 (or a prefix of one), got ${quote(id)}`,
-    );
   const shares = await sharesIn(transport, profile, values, context);
   const matches = [
     ...new Map(shares.filter((s) => s.id.startsWith(id)).map((s) => [s.id, s])).values(),
@@ -175,6 +173,14 @@ async function findOne(
       `${quote(id)} matches ${String(matches.length)} shares: ${matches.map((m) => m.id).join(', ')}`,
     );
   return matches[0] as ShareMessage;
+}
+
+/** A share id or a prefix of one (`ctx-` and base32), or UsageError naming the form. */
+function checkShareId(id: string): void {
+  if (!/^ctx-[a-z2-7]{0,12}$/.test(id))
+    throw new UsageError(
+      `expected a share id like ctx-abcdefgh2345 (or a prefix of one), got ${quote(id)}`,
+    );
 }
 
 function rowOf(s: ShareMessage): ShareRow {

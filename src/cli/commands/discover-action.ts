@@ -4,7 +4,7 @@ import type { Profile } from '../../config/profile.ts';
 import { WorkspaceList } from '../../config/workspace-list.ts';
 import { CAPABILITY } from '../../discovery/card.ts';
 import { discoverAgents, searchPublic, type DiscoverySource } from '../../discovery/discover.ts';
-import { UsageError, quote } from '../../errors.ts';
+import { ConfigError, UsageError, quote } from '../../errors.ts';
 import type { Transport } from '../../transport/transport.ts';
 import { openProfileStore } from '../connect.ts';
 import type { CliContext } from '../context.ts';
@@ -29,7 +29,9 @@ export async function discover(values: OptionValues, context: CliContext): Promi
   const store = openProfileStore();
   const profiles = context.profile === undefined ? store.list() : [store.get(context.profile)];
   if (profiles.length === 0)
-    throw new UsageError('no profile yet: log in first (`mx-agent login matrix` or `login xmpp`)');
+    throw new ConfigError(
+      'no profile yet; log in first with `mx-agent login matrix` or `mx-agent login xmpp`',
+    );
   const transports = await Promise.all(profiles.map((p) => connect(p, context)));
   try {
     const sources = await sourcesFor(profiles, transports, wanted, context);
