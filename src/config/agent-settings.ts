@@ -6,19 +6,14 @@
 import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import Conf from 'conf';
-import { AGENT_ID, type AgentKind, type Skill } from '../discovery/card.ts';
+import { AGENT_ID, type AgentCard, type AgentKind, type Skill } from '../discovery/card.ts';
 import { ensurePrivateDir, type Paths } from './paths.ts';
 
 /** What the user sets; everything else on the card is derived. */
-export interface AgentSettings {
-  readonly id: string;
-  readonly name: string;
-  readonly description?: string;
-  readonly owner?: string;
-  readonly kind: AgentKind;
-  readonly capabilities: readonly string[];
-  readonly skills: readonly Skill[];
-}
+export type AgentSettings = Pick<
+  AgentCard,
+  'id' | 'name' | 'description' | 'owner' | 'kind' | 'capabilities' | 'skills'
+>;
 
 type Stored = Partial<AgentSettings> & { id?: string };
 

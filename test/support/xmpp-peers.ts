@@ -30,3 +30,14 @@ export async function newAccount(
 export async function newPeer(server: ProsodyServer, prefix = 'peer'): Promise<Transport> {
   return createXmppTransport(await newAccount(server, prefix));
 }
+
+/** A transport for the test server's XEP-0114 component (not connected). */
+export function componentPeer(server: ProsodyServer): Transport {
+  return createXmppTransport({
+    mode: 'component',
+    domain: server.componentDomain,
+    secret: server.componentSecret,
+    host: server.host,
+    port: server.componentPort,
+  });
+}

@@ -53,14 +53,7 @@ export async function showShare(
   values: OptionValues,
   context: CliContext,
 ): Promise<void> {
-  checkShareId(id);
-  const { share, bundle } = await withProfileTransport(context, async (transport, profile) => {
-    const found = await findOne(transport, profile, id, values, context);
-    return {
-      share: found,
-      bundle: await fetchBundle(transport, found, { signal: context.signal, timeoutMs: 120_000 }),
-    };
-  });
+  const { share, bundle } = await fetchShare(id, values, context);
   const withDiff = flagOption(values, 'diff');
   context.output.result({ share: rowOf(share), bundle }, () =>
     formatBundle(share, bundle, withDiff),
@@ -73,14 +66,7 @@ export async function pullShare(
   values: OptionValues,
   context: CliContext,
 ): Promise<void> {
-  checkShareId(id);
-  const { share, bundle } = await withProfileTransport(context, async (transport, profile) => {
-    const found = await findOne(transport, profile, id, values, context);
-    return {
-      share: found,
-      bundle: await fetchBundle(transport, found, { signal: context.signal, timeoutMs: 120_000 }),
-    };
-  });
+  const { share, bundle } = await fetchShare(id, values, context);
   const dir = resolve(stringOption(values, 'dir') ?? share.id);
   const written = await writeBundle(bundle, dir, { overwrite: flagOption(values, 'overwrite') });
   let applied: Awaited<ReturnType<typeof applyBundle>> | undefined;
@@ -173,6 +159,20 @@ async function findOne(
       `${quote(id)} matches ${String(matches.length)} shares: ${matches.map((m) => m.id).join(', ')}`,
     );
   return matches[0] as ShareMessage;
+}
+
+/** Find one share by id (or prefix) and fetch its verified bundle. */
+async function fetchShare(
+  id: string,
+  values: OptionValues,
+  context: CliContext,
+): Promise<{ share: ShareMessage; bundle: ContextBundle }> {
+  checkShareId(id);
+  return withProfileTransport(context, async (transport, profile) => {
+    const share = await findOne(transport, profile, id, values, context);
+    const wait = { signal: context.signal, timeoutMs: 120_000 };
+    return { share, bundle: await fetchBundle(transport, share, wait) };
+  });
 }
 
 /** A share id or a prefix of one (`ctx-` and base32), or UsageError naming the form. */

@@ -7,7 +7,7 @@ import { createXmppTransport } from '../../../src/transport/xmpp/index.ts';
 import type { Advertisement, Transport } from '../../../src/transport/transport.ts';
 import { EventRecorder } from '../../support/event-recorder.ts';
 import { PROSODY_MISSING, prosodyForTests, uniqueUser } from '../../support/prosody.ts';
-import { newAccount } from '../../support/xmpp-peers.ts';
+import { componentPeer, newAccount } from '../../support/xmpp-peers.ts';
 import { openProbe, type Probe } from '../../support/xmpp-probe.ts';
 
 const server = await prosodyForTests();
@@ -178,13 +178,7 @@ describe(
   () => {
     it('answers disco#info and card queries on its own domain, and its room presence carries the summary', async () => {
       if (!server) return;
-      const component = createXmppTransport({
-        mode: 'component',
-        domain: server.componentDomain,
-        secret: server.componentSecret,
-        host: server.host,
-        port: server.componentPort,
-      });
+      const component = componentPeer(server);
       await component.connect();
       const probe = await openProbe(await newAccount(server, 'probe'));
       try {

@@ -5,7 +5,7 @@ import { InterruptedError, RefusedError, UsageError } from '../../../src/errors.
 import { createXmppTransport } from '../../../src/transport/xmpp/index.ts';
 import type { Transport } from '../../../src/transport/transport.ts';
 import { PROSODY_MISSING, prosodyForTests, uniqueUser } from '../../support/prosody.ts';
-import { newAccount } from '../../support/xmpp-peers.ts';
+import { componentPeer, newAccount } from '../../support/xmpp-peers.ts';
 
 const server = await prosodyForTests();
 
@@ -24,13 +24,7 @@ describe(
       if (!server) return;
       owner = createXmppTransport(await newAccount(server, 'owner'));
       searcher = createXmppTransport(await newAccount(server, 'searcher'));
-      component = createXmppTransport({
-        mode: 'component',
-        domain: server.componentDomain,
-        secret: server.componentSecret,
-        host: server.host,
-        port: server.componentPort,
-      });
+      component = componentPeer(server);
       await Promise.all([owner.connect(), searcher.connect(), component.connect()]);
       listed = `${uniqueUser('listed')}@${server.mucDomain}`;
       hidden = `${uniqueUser('hidden')}@${server.mucDomain}`;

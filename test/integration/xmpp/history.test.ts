@@ -6,7 +6,7 @@ import { createXmppTransport } from '../../../src/transport/xmpp/index.ts';
 import type { InboundMessage, Transport } from '../../../src/transport/transport.ts';
 import { EventRecorder } from '../../support/event-recorder.ts';
 import { PROSODY_MISSING, prosodyForTests, uniqueUser } from '../../support/prosody.ts';
-import { newAccount } from '../../support/xmpp-peers.ts';
+import { componentPeer, newAccount } from '../../support/xmpp-peers.ts';
 import { openProbe, type Probe } from '../../support/xmpp-probe.ts';
 
 const server = await prosodyForTests();
@@ -146,13 +146,7 @@ describe(
 
     it('tells a component it has no archive', async () => {
       if (!server) return;
-      const component = createXmppTransport({
-        mode: 'component',
-        domain: server.componentDomain,
-        secret: server.componentSecret,
-        host: server.host,
-        port: server.componentPort,
-      });
+      const component = componentPeer(server);
       await component.connect();
       try {
         await assert.rejects(component.history({ kind: 'direct', address: agent.address }), {

@@ -5,7 +5,7 @@ import { createXmppTransport } from '../../../src/transport/xmpp/index.ts';
 import type { Transport } from '../../../src/transport/transport.ts';
 import { EventRecorder } from '../../support/event-recorder.ts';
 import { PROSODY_MISSING, prosodyForTests, uniqueUser } from '../../support/prosody.ts';
-import { newAccount } from '../../support/xmpp-peers.ts';
+import { componentPeer, newAccount } from '../../support/xmpp-peers.ts';
 import { openProbe } from '../../support/xmpp-probe.ts';
 
 const server = await prosodyForTests();
@@ -226,13 +226,7 @@ describe(
 
     it('works for a component (XEP-0114): it creates, invites and owns a private workspace', async () => {
       if (!server) return;
-      const component = createXmppTransport({
-        mode: 'component',
-        domain: server.componentDomain,
-        secret: server.componentSecret,
-        host: server.host,
-        port: server.componentPort,
-      });
+      const component = componentPeer(server);
       open.push(component);
       await component.connect();
       const guest = await peer('guest');
