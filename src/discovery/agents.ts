@@ -89,9 +89,16 @@ export async function readWorkspaceAgents(
 
 /** Merge sightings into one entry per agent id, the most alive first, then by name. */
 export function mergeSightings(sightings: readonly Sighting[], now: number): DiscoveredAgent[] {
-  const byId = new Map<string, Sighting[]>();
-  for (const s of sightings) byId.set(s.card.id, [...(byId.get(s.card.id) ?? []), s]);
-  const agents = [...byId].map(([id, group]): DiscoveredAgent => {
+  // Cards are unsigned claims: one agent is one id *and* one set of addresses. A card elsewhere
+  // that reuses an id with other addresses (its writer's own among them: readers insist) stays
+  // a separate entry instead of borrowing the other agent's name, liveness and places.
+  const groups = new Map<string, Sighting[]>();
+  for (const s of sightings) {
+    const key = `${s.card.id} ${identityOf(s.card)}`;
+    groups.set(key, [...(groups.get(key) ?? []), s]);
+  }
+  const agents = [...groups.values()].map((group): DiscoveredAgent => {
+    const id = group[0]?.card.id ?? '';
     const card = group.reduce((a, b) => (b.card.updated > a.card.updated ? b : a)).card;
     const beats = group.flatMap((s) => (s.heartbeat ? [s.heartbeat] : []));
     const newest = beats.reduce<Heartbeat | undefined>(
@@ -130,6 +137,14 @@ export function withCapabilities(
     ]);
     return wanted.every((c) => offered.has(c));
   });
+}
+
+/** The addresses a card claims, in a fixed order. */
+function identityOf(card: AgentCard): string {
+  return card.addresses
+    .map((a) => `${a.network}:${a.address}`)
+    .sort()
+    .join(',');
 }
 
 /** An XMPP card lists full or bare JIDs; the PEP writer is the bare JID. */

@@ -169,5 +169,16 @@ describe('discovery on the fake network', () => {
     assert.equal(merged[0]?.liveness, 'active');
     assert.equal(merged[0]?.seenIn.length, 2);
     assert.equal(livenessOf(undefined, 0), 'offline');
+    // Another account reusing the id (with its own address, as readers insist) is not merged.
+    const forged = card('alpha', 'fake:mallory', { updated: 3, name: 'alpha' });
+    const apart = mergeSightings(
+      [
+        { card: c2, network: 'matrix', workspace: '#x', account: 'fake:a' },
+        { card: forged, network: 'matrix', workspace: '#x', account: 'fake:mallory' },
+      ],
+      1100,
+    );
+    assert.equal(apart.length, 2);
+    assert.deepEqual(apart.map((x) => x.accounts).sort(), [['fake:a'], ['fake:mallory']]);
   });
 });
