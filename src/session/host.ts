@@ -13,6 +13,7 @@ import { createServer, type Socket } from 'node:net';
 import { ConfigError, InternalError, NetworkError, messageOf } from '../errors.ts';
 import { formatMs } from '../transport/deadline.ts';
 import type { InboundMessage, Network, Transport } from '../transport/transport.ts';
+import { runRefresh, type HostCompanion } from './host-companion.ts';
 import { ClientConnection } from './host-connection.ts';
 import { listenOn, removeOwnSocket } from './host-socket.ts';
 import { runTransportRequest } from './host-methods.ts';
@@ -32,19 +33,6 @@ import { routeEvent } from './routing.ts';
 import { describe } from './shapes.ts';
 import type { HostState, HostStatus } from './status.ts';
 
-/**
- * Something that runs beside the host while it serves, on the host's own connection: the
- * agent's presence (card and heartbeats) in the profile's workspaces (src/discovery/).
- */
-export interface HostCompanion {
-  /** The transport is connected; workspaces it needs are held through `leases` as holder 0. */
-  start(transport: Transport, leases: WorkspaceLeases): void;
-  /** A command changed what the companion publishes (`workspace join`, `card set`): apply it now. */
-  refresh(signal: AbortSignal): Promise<void>;
-  /** Say goodbye (a last heartbeat) before the connection closes. */
-  stop(): Promise<void>;
-}
-
 /** How to run a host. */
 export interface SessionHostOptions {
   readonly socketPath: string;
@@ -59,6 +47,8 @@ export interface SessionHostOptions {
   readonly log?: HostLog;
   readonly companion?: HostCompanion;
 }
+
+export type { HostCompanion };
 
 type Phase = 'starting' | 'serving' | 'failed' | 'stopping' | 'stopped';
 
@@ -279,27 +269,9 @@ export class SessionHost {
       case 'status':
         client.send({ id, result: this.status(client) });
         return;
-      case 'refresh': {
-        const companion = this.#options.companion;
-        if (!companion || this.#phase !== 'serving') {
-          client.send({ id, result: null });
-          return;
-        }
-        const controller = new AbortController();
-        client.inFlight.set(id, controller);
-        companion
-          .refresh(controller.signal)
-          .then(
-            () => {
-              client.send({ id, result: null });
-            },
-            (error: unknown) => {
-              client.send({ id, error: toWireError(error) });
-            },
-          )
-          .finally(() => client.inFlight.delete(id));
+      case 'refresh':
+        runRefresh(client, id, this.#phase === 'serving' ? this.#options.companion : undefined);
         return;
-      }
       case 'stop':
         client.send({ id, result: null });
         void this.stop('asked to stop (mx-agent daemon stop)');

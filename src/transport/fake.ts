@@ -2,11 +2,13 @@
  * In-memory transport for unit tests. It keeps the promises of the real ones (checked by the
  * shared contract suite): no own echoes, no history replay on join, sends queued while offline
  * and delivered after reconnect, blobs verified by sha256, state per (workspace, type, key).
+ * The shared "server" is fake-network.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { NetworkError, RefusedError, UsageError, quote } from '../errors.ts';
 import { withDeadline } from './deadline.ts';
-import { AGENT_STATE, directoryOf, newRoom, type Room } from './fake-rooms.ts';
+import type { FakeNetwork } from './fake-network.ts';
+import { AGENT_STATE, type Room } from './fake-rooms.ts';
 import { Listeners } from './listeners.ts';
 import { assertValidOutbound, sha256Hex } from './payload.ts';
 import type {
@@ -44,109 +46,7 @@ function conversationOf(self: string, target: Target): string {
 }
 const WORKSPACE = /^#[a-z0-9_.-]+$/;
 
-/** The shared "server" fake transports connect to. */
-export class FakeNetwork {
-  readonly #peers = new Map<string, FakeTransport>();
-  readonly #rooms = new Map<string, Room>();
-  readonly #blobs = new Map<string, Uint8Array>();
-  readonly #mailboxes = new Map<string, TransportEvent[]>();
-  /** Every message ever sent, per conversation (a workspace, or a sorted pair of addresses). */
-  readonly #logs = new Map<string, InboundMessage[]>();
-  readonly #adverts = new Map<string, Advertisement>();
-
-  /** A new transport for `name` (address `fake:name`). */
-  transport(name: string): FakeTransport {
-    return new FakeTransport(this, `fake:${name}`);
-  }
-
-  /** Simulate an outage: every peer drops and comes back after `ms`. */
-  async interrupt(ms = 50): Promise<void> {
-    const peers = [...this.#peers.values()];
-    for (const peer of peers) peer.drop();
-    await new Promise((resolve) => setTimeout(resolve, ms));
-    for (const peer of peers) peer.restore();
-  }
-
-  /** @internal */ attach(peer: FakeTransport): void {
-    this.#peers.set(peer.address, peer);
-    const waiting = this.#mailboxes.get(peer.address) ?? [];
-    this.#mailboxes.delete(peer.address);
-    for (const event of waiting) peer.deliver(event);
-  }
-
-  /** @internal */ detach(peer: FakeTransport): void {
-    this.#peers.delete(peer.address);
-  }
-
-  /** @internal */ room(workspace: string): Room | undefined {
-    return this.#rooms.get(workspace);
-  }
-
-  /** @internal */ openRoom(
-    workspace: string,
-    creator: string,
-    settings?: WorkspaceSettings,
-  ): { room: Room; created: boolean } {
-    const existing = this.#rooms.get(workspace);
-    if (existing) return { room: existing, created: false };
-    const room = newRoom(creator, settings);
-    this.#rooms.set(workspace, room);
-    return { room, created: true };
-  }
-
-  /** @internal */ advertise(address: string, advertisement: Advertisement): void {
-    this.#adverts.set(address, structuredClone(advertisement));
-  }
-
-  /** @internal What a directory search of this network finds. */
-  directory(query: DirectoryQuery): DirectoryEntry[] {
-    return directoryOf(this.#rooms, this.#adverts, query);
-  }
-
-  /** @internal */ record(conversation: string, message: InboundMessage): void {
-    const log = this.#logs.get(conversation) ?? [];
-    log.push(message);
-    this.#logs.set(conversation, log);
-  }
-
-  /** @internal */ log(conversation: string): readonly InboundMessage[] {
-    return this.#logs.get(conversation) ?? [];
-  }
-
-  /** @internal */ route(from: string, target: Target, event: TransportEvent): void {
-    if (target.kind === 'direct') {
-      this.#deliverTo(target.address, event);
-      return;
-    }
-    for (const member of this.#rooms.get(target.workspace)?.members.keys() ?? []) {
-      if (member !== from) this.#deliverTo(member, event);
-    }
-  }
-
-  /** @internal */ putBlob(sha256: string, data: Uint8Array): void {
-    this.#blobs.set(sha256, data);
-  }
-
-  /** @internal */ getBlob(sha256: string): Uint8Array | undefined {
-    return this.#blobs.get(sha256);
-  }
-
-  #deliverTo(address: string, event: TransportEvent): void {
-    const peer = this.#peers.get(address);
-    if (peer) {
-      peer.deliver(event);
-      return;
-    }
-    // Like an offline store: direct messages wait for the peer; workspace traffic is missed.
-    if (event.type !== 'presence') {
-      const box = this.#mailboxes.get(address) ?? [];
-      box.push(
-        event.type === 'text' || event.type === 'payload' ? { ...event, delayed: true } : event,
-      );
-      this.#mailboxes.set(address, box);
-    }
-  }
-}
+export { FakeNetwork } from './fake-network.ts';
 
 /** One peer on a FakeNetwork. */
 export class FakeTransport implements Transport {
