@@ -365,6 +365,29 @@ export function discoveryScenarios(
           assert.ok(!bytes.includes(secret), `${file} holds ${secret}`);
         }
       }
+      // A small share straight to an agent named as discover shows it: inline, direct.
+      ok(await receiver.run(['card', 'set', '--name', 'the-receiver']), 'card set');
+      let direct: { id: string; inline: boolean } | undefined;
+      for (let i = 0; i < 40 && !direct; i++) {
+        const r = await sender.run([
+          '--json',
+          'share-context',
+          '--to',
+          'the-receiver',
+          '--note',
+          'see line 3',
+        ]);
+        if (r.code === 0) direct = JSON.parse(r.stdout) as { id: string; inline: boolean };
+        else await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      assert.ok(direct, 'share-context --to AGENT-NAME');
+      assert.equal(direct.inline, true);
+      let notes = '';
+      for (let i = 0; i < 40 && !notes.includes('see line 3'); i++) {
+        const r = await receiver.run(['context', 'show', direct.id, '--with', sender.address]);
+        notes = r.stdout;
+      }
+      assert.match(notes, /notes:\nsee line 3/);
       // Tamper with the stored attachment: the receiver refuses it, exit 7, saying why.
       assert.ok(net.tamperUploads(since) > 0, 'found the stored attachment');
       const tampered = await receiver.run(['context', 'show', sent.id]);
