@@ -7,6 +7,8 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentSettingsStore } from '../config/agent-settings.ts';
 import { resolvePaths } from '../config/paths.ts';
+import { securityFiles } from '../config/security-files.ts';
+import { loadOrCreateSigningKey } from '../security/signing-key.ts';
 import { accountId, type Profile } from '../config/profile.ts';
 import { WorkspaceList } from '../config/workspace-list.ts';
 import { Announcer } from '../discovery/announcer.ts';
@@ -34,8 +36,10 @@ export function currentCard(version: string, heartbeatMs = heartbeatInterval()):
   const paths = resolvePaths();
   const settings = new AgentSettingsStore(paths).read();
   const profiles = openProfileStore().list();
+  const key = loadOrCreateSigningKey(securityFiles(paths).keyDir);
   return buildCard(settings, {
     addresses: profiles.map(addressOf),
+    signingKey: { fingerprint: key.fingerprint, publicRaw: key.publicRaw },
     version,
     heartbeatMs,
     updated: Math.floor(

@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { MxAgentError, messageOf } from '../errors.ts';
+import { auditCommand } from './commands/audit.ts';
 import { cardCommand } from './commands/card.ts';
 import { contextCommand } from './commands/context-cmd.ts';
 import { devCommand } from './commands/dev.ts';
@@ -17,10 +18,12 @@ import { daemonCommand } from './commands/daemon.ts';
 import { listenCommand } from './commands/listen.ts';
 import { loginCommand } from './commands/login.ts';
 import { logoutCommand } from './commands/logout.ts';
+import { policyCommand } from './commands/policy.ts';
 import { profilesCommand } from './commands/profiles.ts';
 import { sendCommand } from './commands/send.ts';
 import { shareContextCommand } from './commands/share-context.ts';
 import { streamCommand } from './commands/stream.ts';
+import { trustCommand } from './commands/trust.ts';
 import { backupCommand } from './commands/backup.ts';
 import { verifyCommand } from './commands/verify.ts';
 import { whoamiCommand } from './commands/whoami.ts';
@@ -84,6 +87,9 @@ function buildProgram(version: string, context: ContextSource): Command {
     discoverCommand,
     shareContextCommand,
     contextCommand,
+    trustCommand,
+    policyCommand,
+    auditCommand,
     verifyCommand,
     backupCommand,
     daemonCommand,

@@ -7,7 +7,7 @@ export interface CardFacts {
   readonly addresses: readonly AgentAddress[];
   readonly version: string;
   readonly heartbeatMs: number;
-  readonly signingKey?: string;
+  readonly signingKey?: { readonly fingerprint: string; readonly publicRaw: string };
   /** When the settings last changed; cards compare by it. */
   readonly updated: number;
 }
@@ -24,7 +24,9 @@ export function buildCard(settings: AgentSettings, facts: CardFacts): AgentCard 
     capabilities: [...settings.capabilities].sort(),
     skills: settings.skills,
     addresses: facts.addresses,
-    ...(facts.signingKey === undefined ? {} : { signingKey: facts.signingKey }),
+    ...(facts.signingKey === undefined
+      ? {}
+      : { signingKey: facts.signingKey.fingerprint, publicKey: facts.signingKey.publicRaw }),
     software: { name: 'mx-agent', version: facts.version },
     heartbeatMs: facts.heartbeatMs,
     updated: facts.updated,

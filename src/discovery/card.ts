@@ -4,6 +4,7 @@
  * description, provider → owner, skills with schemas, version), plus what peers here need:
  * the kind of agent, its addresses on each network, its signing-key fingerprint.
  */
+import { fingerprintOf, isPublicRaw, publicKeyFromRaw } from '../security/signing-key.ts';
 import type { JsonObject, JsonValue, Network } from '../transport/transport.ts';
 
 /** State type of agent cards. */
@@ -42,8 +43,10 @@ export interface AgentCard {
   readonly capabilities: readonly string[];
   readonly skills: readonly Skill[];
   readonly addresses: readonly AgentAddress[];
-  /** Fingerprint of its Ed25519 signing key, when it has one. */
+  /** Fingerprint of its Ed25519 signing key (`SHA256:…`), when it has one. */
   readonly signingKey?: string;
+  /** The public key itself (`ed25519:…`), so a peer can trust it after comparing fingerprints. */
+  readonly publicKey?: string;
   readonly software: { readonly name: string; readonly version: string };
   /** How often it sends heartbeats. */
   readonly heartbeatMs: number;
@@ -76,6 +79,7 @@ export function cardToJson(card: AgentCard): JsonObject {
     })),
     addresses: card.addresses.map((a) => ({ network: a.network, address: a.address })),
     ...(card.signingKey === undefined ? {} : { signing_key: card.signingKey }),
+    ...(card.publicKey === undefined ? {} : { public_key: card.publicKey }),
     software: { name: card.software.name, version: card.software.version },
     heartbeat_ms: card.heartbeatMs,
     updated: card.updated,
@@ -114,6 +118,12 @@ export function parseCard(json: JsonObject): AgentCard | string {
   const description = text('description');
   const owner = text('owner', 300);
   const signingKey = text('signing_key', 200);
+  const publicKey = text('public_key', 200);
+  if (publicKey !== undefined) {
+    if (!isPublicRaw(publicKey)) return 'public_key: expected an Ed25519 key like ed25519:…';
+    if (signingKey !== fingerprintOf(publicKeyFromRaw(publicKey)))
+      return 'signing_key: it is not the fingerprint of public_key';
+  }
   return {
     v: CARD_VERSION,
     id,
@@ -125,6 +135,7 @@ export function parseCard(json: JsonObject): AgentCard | string {
     skills,
     addresses,
     ...(signingKey === undefined ? {} : { signingKey }),
+    ...(publicKey === undefined ? {} : { publicKey }),
     software: { name: software.name, version: software.version },
     heartbeatMs,
     updated: json.updated,

@@ -108,7 +108,7 @@ export function formatCard(card: AgentCard): string {
     `capabilities: ${card.capabilities.join(', ') || '-'}`,
     `skills:       ${card.skills.map((s) => (s.version ? `${s.name}@${s.version}` : s.name)).join(', ') || '-'}`,
     `addresses:    ${card.addresses.map((a) => `${a.address} (${a.network})`).join(', ') || '-'}`,
-    `signing key:  ${card.signingKey ?? '-'}`,
+    `signing key:  ${card.signingKey ?? '-'}${card.publicKey ? `  (${card.publicKey})` : ''}`,
     `software:     ${card.software.name} ${card.software.version}`,
     `heartbeat:    every ${String(Math.round(card.heartbeatMs / 1000))}s`,
   ];
