@@ -52,6 +52,8 @@ export const COMMANDS: readonly string[] = [
   'policy check',
   'audit',
   'audit verify',
+  'workflow',
+  'workflow validate',
   'verify',
   'backup',
   'backup enable',

@@ -27,6 +27,7 @@ import { trustCommand } from './commands/trust.ts';
 import { backupCommand } from './commands/backup.ts';
 import { verifyCommand } from './commands/verify.ts';
 import { whoamiCommand } from './commands/whoami.ts';
+import { workflowCommand } from './commands/workflow.ts';
 import { workspaceCommand } from './commands/workspace.ts';
 import type { CliContext, ContextSource } from './context.ts';
 import { EXIT_CODES, exitCodeFor, formatExitCodes } from './exit-codes.ts';
@@ -90,6 +91,7 @@ function buildProgram(version: string, context: ContextSource): Command {
     trustCommand,
     policyCommand,
     auditCommand,
+    workflowCommand,
     verifyCommand,
     backupCommand,
     daemonCommand,
