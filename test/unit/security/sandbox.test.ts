@@ -16,7 +16,8 @@ import {
   sandboxOptions,
 } from '../../../src/security/sandbox-argv.ts';
 import { detectSandbox } from '../../../src/security/sandbox.ts';
-import { runJobProcess, type JobProcessOptions } from '../../../src/workflow/job-process.ts';
+import type { JobProcessOptions } from '../../../src/workflow/job-process.ts';
+import { shellJob, type ShellJobResult } from '../../support/shell-jobs.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'mx-sandbox-'));
 after(() => {
@@ -131,24 +132,9 @@ describe('detectSandbox', () => {
 const support = detectSandbox();
 const noBwrap = support.kind === 'none' ? `no working bubblewrap here: ${support.reason}` : false;
 
-/** Run a shell snippet as a job; output as text. */
-async function job(script: string, changes: Partial<JobProcessOptions> = {}) {
-  let output = '';
-  const result = await runJobProcess({
-    command: '/bin/sh',
-    args: ['-c', script],
-    cwd,
-    env: {},
-    timeoutMs: 4000,
-    maxOutputBytes: 65536,
-    sandbox: 'required',
-    network: false,
-    onOutput: (_stream, chunk) => {
-      output += chunk.toString();
-    },
-    ...changes,
-  });
-  return { ...result, output };
+/** Run a shell snippet as a sandboxed job. */
+function job(script: string, changes: Partial<JobProcessOptions> = {}): Promise<ShellJobResult> {
+  return shellJob(script, cwd, { sandbox: 'required', ...changes });
 }
 
 describe('a sandboxed job', { skip: noBwrap }, () => {

@@ -12,31 +12,17 @@ import { InternalError, RemoteFailureError } from '../../../src/errors.ts';
 import { isAlive } from '../../../src/processes.ts';
 import { JOB_PATH } from '../../../src/security/sandbox-argv.ts';
 import { detectSandbox } from '../../../src/security/sandbox.ts';
-import { runJobProcess, type JobProcessOptions } from '../../../src/workflow/job-process.ts';
+import type { JobProcessOptions } from '../../../src/workflow/job-process.ts';
+import { shellJob, type ShellJobResult } from '../../support/shell-jobs.ts';
 
 const cwd = mkdtempSync(join(tmpdir(), 'mx-job-'));
 after(() => {
   rmSync(cwd, { recursive: true, force: true });
 });
 
-/** Run `script` with /bin/sh as a job; stdout and stderr collected apart. */
-async function run(script: string, changes: Partial<JobProcessOptions> = {}) {
-  const out = { stdout: '', stderr: '' };
-  const result = await runJobProcess({
-    command: '/bin/sh',
-    args: ['-c', script],
-    cwd,
-    env: {},
-    timeoutMs: 4000,
-    maxOutputBytes: 65536,
-    sandbox: 'off',
-    network: false,
-    onOutput: (stream, chunk) => {
-      out[stream] += chunk.toString();
-    },
-    ...changes,
-  });
-  return { ...result, ...out };
+/** Run `script` with /bin/sh as a job, unsandboxed unless `changes` say otherwise. */
+function run(script: string, changes: Partial<JobProcessOptions> = {}): Promise<ShellJobResult> {
+  return shellJob(script, cwd, changes);
 }
 
 /** The pid the job printed first, once it is gone (or after `ms`): true when it is gone. */
