@@ -15,9 +15,10 @@ import { Announcer } from '../discovery/announcer.ts';
 import { buildCard } from '../discovery/card-build.ts';
 import type { AgentAddress, AgentCard } from '../discovery/card.ts';
 import { DEFAULT_HEARTBEAT_MS } from '../discovery/heartbeat.ts';
-import { UsageError } from '../errors.ts';
+import { UsageError, messageOf } from '../errors.ts';
 import type { HostCompanion } from '../session/host.ts';
 import type { HostLog } from '../session/log.ts';
+import { startWorker, type RunningWorker } from './agent-worker.ts';
 import { openProfileStore } from './connect.ts';
 
 /** The heartbeat interval: MX_AGENT_HEARTBEAT_MS, else a minute. */
@@ -48,7 +49,10 @@ export function currentCard(version: string, heartbeatMs = heartbeatInterval()):
   });
 }
 
-/** The host companion that keeps `profile`'s agent present in its workspaces. */
+/**
+ * The host companion of `profile`: the agent present in its workspaces (card, heartbeats),
+ * and the worker that serves peers' task requests (deny by default, docs/security.md).
+ */
 export function agentPresence(profile: Profile, version: string, log: HostLog): HostCompanion {
   const heartbeatMs = heartbeatInterval();
   const workspaces = new WorkspaceList(resolvePaths());
@@ -57,8 +61,17 @@ export function agentPresence(profile: Profile, version: string, log: HostLog): 
     workspaces: () => workspaces.of(profile.name),
     log,
   });
+  let worker: RunningWorker | undefined;
   return {
     start: (transport, leases) => {
+      try {
+        worker = startWorker(transport, log);
+      } catch (error) {
+        log(
+          'warn',
+          `the worker did not start, so no task requests are served: ${messageOf(error)}`,
+        );
+      }
       announcer.start(transport, {
         join: async (workspace, signal) => {
           await leases.acquire(workspace, 0, { signal, timeoutMs: 30_000 });
@@ -67,7 +80,9 @@ export function agentPresence(profile: Profile, version: string, log: HostLog): 
       });
     },
     refresh: (signal) => announcer.refresh(signal),
-    stop: () => announcer.stop(),
+    stop: async () => {
+      await Promise.allSettled([announcer.stop(), worker?.stop()]);
+    },
   };
 }
 

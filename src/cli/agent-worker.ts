@@ -1,0 +1,60 @@
+/**
+ * Wiring the worker (src/workflow/worker.ts) into a profile's session host: this
+ * installation's agent id and signing key, its trust store, replay store, audit log and
+ * policy.toml (read again for every request, so an edit applies at once; a policy that does
+ * not load denies everything and says why).
+ */
+import { AgentSettingsStore } from '../config/agent-settings.ts';
+import { resolvePaths } from '../config/paths.ts';
+import { securityFiles } from '../config/security-files.ts';
+import { messageOf } from '../errors.ts';
+import { AuditLog } from '../security/audit-log.ts';
+import { loadPolicy } from '../security/policy.ts';
+import type { Policy } from '../security/policy-types.ts';
+import { ReplayGuard } from '../security/replay-guard.ts';
+import { detectSandbox } from '../security/sandbox.ts';
+import { loadOrCreateSigningKey } from '../security/signing-key.ts';
+import { TrustStore } from '../security/trust-store.ts';
+import type { HostLog } from '../session/log.ts';
+import type { Transport } from '../transport/transport.ts';
+import { Worker } from '../workflow/worker.ts';
+
+/** A started worker and how to stop it. */
+export interface RunningWorker {
+  stop(): Promise<void>;
+}
+
+/** Start serving task requests on `transport`. */
+export function startWorker(transport: Transport, log: HostLog): RunningWorker {
+  const paths = resolvePaths();
+  const files = securityFiles(paths);
+  const replay = new ReplayGuard(files.replayDir);
+  let reported = '';
+  const policy = (): Policy | Error => {
+    try {
+      return loadPolicy(files.policy);
+    } catch (error) {
+      const message = messageOf(error);
+      if (message !== reported) log('warn', `worker: every request is denied: ${message}`);
+      reported = message;
+      return error instanceof Error ? error : new Error(message);
+    }
+  };
+  const worker = new Worker({
+    agent: new AgentSettingsStore(paths).read().id,
+    key: loadOrCreateSigningKey(files.keyDir),
+    trust: new TrustStore(files.keyDir),
+    replay,
+    audit: new AuditLog(files.audit),
+    policy,
+    sandboxSupport: detectSandbox(),
+    log,
+  });
+  worker.start(transport);
+  return {
+    stop: async () => {
+      await worker.stop();
+      replay.close();
+    },
+  };
+}

@@ -1,0 +1,193 @@
+/**
+ * The requesting side of a task (the orchestrator): sign a request, send it to the worker,
+ * follow its output in order, and believe only answers signed by that worker's trusted key
+ * for this request. Aborting sends a signed cancel and waits for the worker's last word.
+ */
+import { NetworkError, RemoteFailureError } from '../errors.ts';
+import { signEnvelope, type EnvelopeSigner } from '../protocol/signed.ts';
+import { verifyResult } from '../security/request-gate.ts';
+import type { InboundMessage, Target, Transport } from '../transport/transport.ts';
+import {
+  REQUEST_LIFETIME_MS,
+  TASK_KINDS,
+  TASK_VERSION,
+  parseAccepted,
+  parseOutput,
+  parseRejected,
+  parseResult,
+  taskSpecToJson,
+  type TaskAccepted,
+  type TaskResult,
+  type TaskSpec,
+} from './task-protocol.ts';
+
+/** The worker asked: where it is, and the key its answers must be signed with. */
+export interface WorkerRef {
+  readonly agent: string;
+  readonly address: string;
+  /** `ed25519:…`, from the trust store. */
+  readonly publicKey: string;
+}
+
+/** How a task ended, as far as the requester knows. */
+export type TaskOutcome =
+  | { readonly kind: 'result'; readonly result: TaskResult; readonly accepted: TaskAccepted }
+  | { readonly kind: 'rejected'; readonly stage: string; readonly reason: string };
+
+/** What to run and how to follow it. */
+export interface RemoteTask {
+  readonly agent: string;
+  readonly key: EnvelopeSigner;
+  readonly worker: WorkerRef;
+  readonly spec: TaskSpec;
+  readonly signal?: AbortSignal;
+  /** How long to wait for the worker to accept or refuse. */
+  readonly answerTimeoutMs?: number;
+  readonly onAccepted?: (accepted: TaskAccepted) => void;
+  readonly onOutput?: (stream: 'stdout' | 'stderr', data: Uint8Array) => void;
+  /** Something arrived that was not believed (a forged or malformed answer). */
+  readonly onRejected?: (reason: string) => void;
+}
+
+const CANCEL_GRACE_MS = 15_000;
+
+/** Run one task on a worker and resolve with how it ended. */
+export async function runRemoteTask(transport: Transport, task: RemoteTask): Promise<TaskOutcome> {
+  const request = signEnvelope(task.key, {
+    kind: TASK_KINDS.request,
+    agent: task.agent,
+    body: taskSpecToJson(task.spec),
+    lifetimeMs: REQUEST_LIFETIME_MS,
+  });
+  const to: Target = { kind: 'direct', address: task.worker.address };
+  const done = Promise.withResolvers<TaskOutcome>();
+  let accepted: TaskAccepted | undefined;
+  const outputs = new OrderedOutput(task.onOutput);
+  const expected = {
+    agent: task.worker.agent,
+    publicKey: task.worker.publicKey,
+    requestNonce: request.nonce,
+  };
+  const onMessage = (m: InboundMessage & { type: 'payload' }): void => {
+    if (
+      m.from !== task.worker.address &&
+      m.from.split('/')[0] !== task.worker.address.split('/')[0]
+    )
+      return;
+    if (m.payload.kind === TASK_KINDS.output) {
+      const chunk = parseOutput(m.payload.body);
+      if (chunk?.re === request.nonce) outputs.take(chunk.seq, chunk.stream, chunk.data);
+      return;
+    }
+    if (
+      ![TASK_KINDS.accepted, TASK_KINDS.rejected, TASK_KINDS.result].includes(
+        m.payload.kind as never,
+      )
+    )
+      return;
+    const verdict = verifyResult(m.payload.body, expected);
+    if (!verdict.ok) {
+      if (m.payload.body.re === request.nonce) task.onRejected?.(verdict.reason);
+      return;
+    }
+    const { envelope } = verdict;
+    if (envelope.kind !== m.payload.kind) return;
+    if (m.payload.kind === TASK_KINDS.accepted) {
+      accepted = parseAccepted(envelope.body);
+      if (accepted) task.onAccepted?.(accepted);
+    } else if (m.payload.kind === TASK_KINDS.rejected) {
+      const rejected = parseRejected(envelope.body);
+      if (rejected) done.resolve({ kind: 'rejected', ...rejected });
+    } else {
+      const result = parseResult(envelope.body);
+      if (!result) return;
+      outputs.drain();
+      done.resolve({
+        kind: 'result',
+        result,
+        accepted: accepted ?? { sandboxed: result.sandboxed, timeoutMs: 0, maxOutputBytes: 0 },
+      });
+    }
+  };
+  const unsubscribe = transport.subscribe((event) => {
+    if (event.type === 'payload') onMessage(event);
+  });
+  const answerTimer = setTimeout(() => {
+    if (!accepted)
+      done.reject(
+        new NetworkError(
+          `agent ${task.worker.agent} (${task.worker.address}) did not answer the task request within ${String(Math.round((task.answerTimeoutMs ?? 60_000) / 1000))} s`,
+        ),
+      );
+  }, task.answerTimeoutMs ?? 60_000);
+  const onAbort = (): void => {
+    void cancelTask(transport, task, to, request.nonce).catch(() => undefined);
+    setTimeout(() => {
+      done.reject(new RemoteFailureError(`agent ${task.worker.agent} did not confirm the cancel`));
+    }, CANCEL_GRACE_MS).unref();
+  };
+  task.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    await transport.send(
+      to,
+      {
+        type: 'payload',
+        payload: { kind: TASK_KINDS.request, version: TASK_VERSION, body: request },
+      },
+      task.signal ? { signal: task.signal } : {},
+    );
+    return await done.promise;
+  } finally {
+    clearTimeout(answerTimer);
+    task.signal?.removeEventListener('abort', onAbort);
+    unsubscribe();
+  }
+}
+
+async function cancelTask(
+  transport: Transport,
+  task: RemoteTask,
+  to: Target,
+  nonce: string,
+): Promise<void> {
+  const cancel = signEnvelope(task.key, {
+    kind: TASK_KINDS.cancel,
+    agent: task.agent,
+    body: { re: nonce },
+    lifetimeMs: REQUEST_LIFETIME_MS,
+  });
+  await transport.send(
+    to,
+    { type: 'payload', payload: { kind: TASK_KINDS.cancel, version: TASK_VERSION, body: cancel } },
+    { timeoutMs: 10_000 },
+  );
+}
+
+/** Output chunks put back in order by their sequence number. */
+class OrderedOutput {
+  readonly #deliver: RemoteTask['onOutput'];
+  readonly #waiting = new Map<number, { stream: 'stdout' | 'stderr'; data: Uint8Array }>();
+  #next = 0;
+
+  constructor(deliver: RemoteTask['onOutput']) {
+    this.#deliver = deliver;
+  }
+
+  take(seq: number, stream: 'stdout' | 'stderr', data: Uint8Array): void {
+    if (seq < this.#next) return;
+    this.#waiting.set(seq, { stream, data });
+    for (let c = this.#waiting.get(this.#next); c; c = this.#waiting.get(this.#next)) {
+      this.#waiting.delete(this.#next++);
+      this.#deliver?.(c.stream, c.data);
+    }
+  }
+
+  /** The result is here: show what arrived even if a chunk went missing. */
+  drain(): void {
+    for (const seq of [...this.#waiting.keys()].sort((a, b) => a - b)) {
+      const c = this.#waiting.get(seq);
+      if (c) this.#deliver?.(c.stream, c.data);
+    }
+    this.#waiting.clear();
+  }
+}

@@ -1,0 +1,284 @@
+/**
+ * The worker: what a session host runs so that peers can send it jobs (design.md §6). A
+ * `task.request` arriving in a direct conversation goes through the request gate — signature,
+ * trust, replay, policy, every decision audited — and only then runs, sandboxed per policy,
+ * with its output streamed back and a signed result. Nothing else runs anything.
+ */
+import { messageOf } from '../errors.ts';
+import type { SignedEnvelope } from '../protocol/signed.ts';
+import { parseEnvelope, verifySignature } from '../protocol/signed.ts';
+import { admitRequest, signResult, type GateDeps } from '../security/request-gate.ts';
+import { evaluatePolicy } from '../security/policy-evaluate.ts';
+import type { Policy, PolicyDecision } from '../security/policy-types.ts';
+import type { SandboxSupport } from '../security/sandbox.ts';
+import { publicKeyFromRaw } from '../security/signing-key.ts';
+import type { EnvelopeSigner } from '../protocol/signed.ts';
+import type { InboundMessage, Target, Transport } from '../transport/transport.ts';
+import { runJobProcess } from './job-process.ts';
+import {
+  TASK_KINDS,
+  TASK_VERSION,
+  acceptedToJson,
+  parseTaskSpec,
+  resultToJson,
+  type TaskSpec,
+} from './task-protocol.ts';
+import { TaskOutputSender } from './task-output.ts';
+
+/** What a worker needs; the composition root passes the real ones, tests their own. */
+export interface WorkerOptions {
+  /** Our agent id and signing key: acceptances, rejections and results are signed with it. */
+  readonly agent: string;
+  readonly key: EnvelopeSigner;
+  readonly trust: GateDeps<PolicyDecision>['trust'];
+  readonly replay: GateDeps<PolicyDecision>['replay'];
+  readonly audit: GateDeps<PolicyDecision>['audit'];
+  /** The policy as loaded now; a policy that does not load denies everything (its error says why). */
+  readonly policy: () => Policy | Error;
+  readonly sandboxSupport?: SandboxSupport;
+  readonly log: (level: 'debug' | 'info' | 'warn', message: string) => void;
+  readonly now?: () => number;
+}
+
+interface RunningTask {
+  readonly agent: string;
+  readonly rule: number;
+  readonly controller: AbortController;
+}
+
+const SEND_TIMEOUT_MS = 30_000;
+
+/** Serves task requests on one transport. */
+export class Worker {
+  readonly #options: WorkerOptions;
+  readonly #running = new Map<string, RunningTask>();
+  readonly #done = new Set<Promise<void>>();
+  #transport: Transport | undefined;
+  #unsubscribe: (() => void) | undefined;
+
+  constructor(options: WorkerOptions) {
+    this.#options = options;
+  }
+
+  /** Jobs running now. */
+  get running(): number {
+    return this.#running.size;
+  }
+
+  /** Listen for requests. */
+  start(transport: Transport): void {
+    this.#transport = transport;
+    this.#unsubscribe = transport.subscribe((event) => {
+      if (event.type !== 'payload' || event.payload.version !== TASK_VERSION) return;
+      if (event.payload.kind === TASK_KINDS.request) this.#track(this.#onRequest(event));
+      else if (event.payload.kind === TASK_KINDS.cancel) this.#onCancel(event);
+    });
+  }
+
+  /** Stop listening, cancel what runs, and wait for its results to go out. */
+  async stop(): Promise<void> {
+    this.#unsubscribe?.();
+    for (const task of this.#running.values()) task.controller.abort();
+    await Promise.allSettled([...this.#done]);
+  }
+
+  #track(work: Promise<void>): void {
+    const done = work.catch((error: unknown) => {
+      this.#options.log('warn', `a task failed unexpectedly: ${messageOf(error)}`);
+    });
+    this.#done.add(done);
+    void done.finally(() => this.#done.delete(done));
+  }
+
+  async #onRequest(message: InboundMessage & { type: 'payload' }): Promise<void> {
+    const transport = this.#transport;
+    if (!transport) return;
+    const replyTo: Target = { kind: 'direct', address: message.from };
+    const raw = message.payload.body;
+    const nonce = typeof raw.nonce === 'string' ? raw.nonce : undefined;
+    if (message.target.kind !== 'direct') {
+      this.#options.log(
+        'warn',
+        `ignored a task request in ${message.target.workspace}: send it directly`,
+      );
+      return;
+    }
+    let spec: TaskSpec | undefined;
+    const admission = await admitRequest<PolicyDecision>(
+      raw,
+      {
+        trust: this.#options.trust,
+        replay: this.#options.replay,
+        audit: this.#options.audit,
+        ...(this.#options.now ? { now: this.#options.now } : {}),
+        policy: (request) => {
+          const parsed = parseTaskSpec(request.envelope.body);
+          if (typeof parsed === 'string')
+            return { allowed: false, reasons: [`not a task request: ${parsed}`] };
+          spec = parsed;
+          return this.#decide(request.requester, parsed);
+        },
+      },
+      { address: message.from },
+    );
+    if (!admission.admitted) {
+      if (nonce !== undefined)
+        await this.#answer(replyTo, TASK_KINDS.rejected, nonce, {
+          stage: admission.stage,
+          reason: admission.reason,
+        });
+      return;
+    }
+    const decision = admission.decision;
+    if (!spec || !decision.limits || !decision.resolved) return;
+    const limits = decision.limits;
+    if (limits.requiresApproval) {
+      await this.#answer(replyTo, TASK_KINDS.rejected, admission.envelope.nonce, {
+        stage: 'policy',
+        reason:
+          'the policy requires approval for this job, and this worker cannot ask for it yet: it is refused rather than run unapproved',
+      });
+      return;
+    }
+    await this.#run(replyTo, admission.envelope, spec, decision);
+  }
+
+  #decide(
+    requester: { agent: string; fingerprint: string; address: string },
+    spec: TaskSpec,
+  ): PolicyDecision {
+    const policy = this.#options.policy();
+    if (policy instanceof Error)
+      return { allowed: false, reasons: [`this worker's policy does not load: ${policy.message}`] };
+    const runningByRule: number[] = [];
+    for (const task of this.#running.values())
+      runningByRule[task.rule] = (runningByRule[task.rule] ?? 0) + 1;
+    return evaluatePolicy(
+      policy,
+      { requester, command: spec.command, args: spec.args, cwd: spec.cwd, env: spec.env },
+      {
+        running: this.#running.size,
+        runningByRule: policy.rules.map((_, i) => runningByRule[i] ?? 0),
+      },
+    );
+  }
+
+  async #run(
+    replyTo: Target,
+    request: SignedEnvelope,
+    spec: TaskSpec,
+    decision: PolicyDecision,
+  ): Promise<void> {
+    const transport = this.#transport;
+    const limits = decision.limits;
+    const resolved = decision.resolved;
+    if (!transport || !limits || !resolved) return;
+    const controller = new AbortController();
+    this.#running.set(request.nonce, {
+      agent: request.agent,
+      rule: decision.rule ?? 0,
+      controller,
+    });
+    const timeoutMs = Math.min(limits.timeoutMs, spec.timeoutMs ?? limits.timeoutMs);
+    const output = new TaskOutputSender(transport, replyTo, request.nonce, (error) => {
+      this.#options.log('warn', `output of task ${request.nonce} not sent: ${messageOf(error)}`);
+    });
+    try {
+      const sandbox = limits.requireSandbox ? 'required' : 'preferred';
+      const support = this.#options.sandboxSupport;
+      const willSandbox = support ? support.kind === 'bubblewrap' : true;
+      await this.#answer(
+        replyTo,
+        TASK_KINDS.accepted,
+        request.nonce,
+        acceptedToJson({
+          sandboxed: willSandbox,
+          timeoutMs,
+          maxOutputBytes: limits.maxOutputBytes,
+        }),
+      );
+      const result = await runJobProcess({
+        command: resolved.command,
+        args: spec.args,
+        cwd: resolved.cwd,
+        env: resolved.env,
+        timeoutMs,
+        maxOutputBytes: limits.maxOutputBytes,
+        sandbox,
+        network: limits.network,
+        signal: controller.signal,
+        onOutput: (stream, chunk) => {
+          output.push(stream, chunk);
+        },
+        ...(support ? { sandboxSupport: support } : {}),
+      });
+      await output.flush();
+      const body = resultToJson({ ...result, outputs: output.outputs() });
+      this.#options.audit.append({
+        event: 'task finished',
+        decision: 'info',
+        requester: { agent: request.agent },
+        kind: TASK_KINDS.result,
+        summary: `${spec.run}/${spec.job}/${spec.step}: exit ${String(result.exitCode)}${result.timedOut ? ', timed out' : ''}${result.cancelled ? ', cancelled' : ''}`,
+      });
+      await this.#answer(replyTo, TASK_KINDS.result, request.nonce, body);
+    } catch (error) {
+      await output.flush().catch(() => undefined);
+      this.#options.audit.append({
+        event: 'task failed to start',
+        decision: 'failed',
+        requester: { agent: request.agent },
+        reason: messageOf(error),
+      });
+      await this.#answer(replyTo, TASK_KINDS.rejected, request.nonce, {
+        stage: 'failed',
+        reason: messageOf(error),
+      });
+    } finally {
+      this.#running.delete(request.nonce);
+    }
+  }
+
+  /** A cancel counts only when signed by a trusted key of the agent that asked. */
+  #onCancel(message: InboundMessage & { type: 'payload' }): void {
+    const envelope = parseEnvelope(message.payload.body);
+    if (typeof envelope === 'string') return;
+    const target = envelope.body.re;
+    const task = typeof target === 'string' ? this.#running.get(target) : undefined;
+    const trusted = this.#options.trust.lookup(envelope.agent, envelope.key);
+    if (!task || !trusted || task.agent !== envelope.agent) return;
+    if (!verifySignature(envelope, publicKeyFromRaw(trusted.key))) return;
+    this.#options.audit.append({
+      event: 'task cancelled',
+      decision: 'info',
+      requester: { agent: envelope.agent, fingerprint: envelope.key },
+      kind: TASK_KINDS.cancel,
+    });
+    task.controller.abort();
+  }
+
+  async #answer(
+    to: Target,
+    kind: string,
+    nonce: string,
+    body: Record<string, unknown>,
+  ): Promise<void> {
+    const transport = this.#transport;
+    if (!transport) return;
+    const envelope = signResult(this.#options.key, {
+      agent: this.#options.agent,
+      requestNonce: nonce,
+      kind,
+      body: body as never,
+    });
+    try {
+      await transport.send(
+        to,
+        { type: 'payload', payload: { kind, version: TASK_VERSION, body: envelope } },
+        { timeoutMs: SEND_TIMEOUT_MS },
+      );
+    } catch (error) {
+      this.#options.log('warn', `could not send ${kind} for ${nonce}: ${messageOf(error)}`);
+    }
+  }
+}
