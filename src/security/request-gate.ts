@@ -152,11 +152,11 @@ function untrusted(envelope: SignedEnvelope, entries: readonly TrustEntry[]): st
     return (
       `request from ${agent} is signed by ${key}, but this agent trusts ${agent} only with ${known.join(', ')}. ` +
       `If ${agent}'s key really changed (reinstalled, key file lost), check the new fingerprint with its owner and run ` +
-      `\`mx-agent trust add ${agent} ed25519:… --replace\` with its new public key; otherwise someone else is using its name`
+      `\`mx-agent trust add ${agent} ${key} --replace\`; otherwise someone else is using its name`
     );
   return (
     `request from ${agent} signed by ${key}, which this agent does not trust: ` +
-    `\`mx-agent trust add ${agent} ed25519:…\` (its public key) after checking the fingerprint with its owner`
+    `\`mx-agent trust add ${agent} ${key}\` once you have checked that fingerprint with its owner`
   );
 }
 

@@ -112,6 +112,12 @@ export class Worker {
         audit: this.#options.audit,
         ...(this.#options.now ? { now: this.#options.now } : {}),
         policy: (request) => {
+          // A signature for something else (a cancel, a result) is not a request to run.
+          if (request.envelope.kind !== TASK_KINDS.request)
+            return {
+              allowed: false,
+              reasons: [`it is signed as ${request.envelope.kind}, not as ${TASK_KINDS.request}`],
+            };
           const parsed = parseTaskSpec(request.envelope.body);
           if (typeof parsed === 'string')
             return { allowed: false, reasons: [`not a task request: ${parsed}`] };

@@ -187,7 +187,7 @@ describe('request gate', () => {
       wire(stranger),
       'trust',
       `request from agt-ssssssssssssssss signed by ${strangerKey.fingerprint}, which this agent does not trust: ` +
-        '`mx-agent trust add agt-ssssssssssssssss ed25519:…` (its public key) after checking the fingerprint with its owner',
+        `\`mx-agent trust add agt-ssssssssssssssss ${strangerKey.fingerprint}\` once you have checked that fingerprint with its owner`,
     );
   });
 

@@ -176,13 +176,22 @@ describe('the worker and the requesting side, on the fake network', () => {
         { kind: 'direct', address: b.workerT.address },
         { type: 'payload', payload: { kind: TASK_KINDS.request, version: 1, body: body as never } },
       );
+    // A genuine signature on something else: a cancel passed off as a request.
+    const cancel = signEnvelope(b.bossKey, {
+      kind: TASK_KINDS.cancel,
+      agent: BOSS,
+      body: taskSpecToJson(touch),
+      lifetimeMs: 60_000,
+    });
     await send(forged);
     await send(genuine);
     await send(genuine);
+    await send(cancel);
     const deadline = Date.now() + 5000;
-    while (answers.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (answers.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     assert.match(answers[0] ?? '', /"stage":"signature"/);
     assert.match(answers[1] ?? '', /"stage":"replay"/);
+    assert.match(answers[2] ?? '', /signed as task\.cancel, not as task\.request/);
     assert.equal(existsSync(sentinel), false, 'nothing ran');
     const verdict = verifyAuditLog(b.audit);
     assert.ok(verdict.ok && verdict.records >= 8, JSON.stringify(verdict));
