@@ -54,6 +54,7 @@ export const COMMANDS: readonly string[] = [
   'audit verify',
   'workflow',
   'workflow validate',
+  'workflow run',
   'verify',
   'backup',
   'backup enable',

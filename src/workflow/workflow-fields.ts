@@ -15,7 +15,7 @@ export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const MAX_RETRIES = 10;
 
 const DURATION_HINT = 'a duration like 30s, 5m, 1h or 1h30m, above 0 and at most 24 days';
-const EXPRESSION_PLACES = 'if, env, run, with and outputs';
+const EXPRESSION_PLACES = 'if, env, run, working-directory, with and outputs';
 
 /** Plain text where `${{ }}` is not allowed. */
 export function readText(src: YamlSource, node: Node | null, path: Path): string | undefined {
@@ -42,6 +42,28 @@ export function readTemplate(
     sites.push({ place, path, node, text, condition: false });
   }
   return text;
+}
+
+/**
+ * `working-directory`: a directory on the worker, which must be absolute (its policy admits only
+ * listed absolute directories). A template is checked here only for its expressions; whether
+ * its value is absolute is checked when the job runs, after interpolation (orchestrator).
+ */
+export function readWorkingDirectory(
+  src: YamlSource,
+  node: Node | null,
+  path: Path,
+  place: Place,
+  sites: ExpressionSite[],
+): string | undefined {
+  const text = readTemplate(src, node, path, place, sites);
+  if (text === undefined || hasExpression(text) || text.startsWith('/')) return text;
+  src.report(
+    node,
+    path,
+    `expected an absolute directory on the worker like "/srv/build", got ${JSON.stringify(text)}`,
+  );
+  return undefined;
 }
 
 /** `true` or `false`. */

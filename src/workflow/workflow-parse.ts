@@ -16,6 +16,7 @@ import {
   readRunsOn,
   readTemplate,
   readText,
+  readWorkingDirectory,
 } from './workflow-fields.ts';
 import { readInputs } from './workflow-inputs.ts';
 import {
@@ -47,6 +48,7 @@ export const JOB_KEYS = [
   'retries',
   'continue-on-error',
   'env',
+  'working-directory',
   'steps',
   'outputs',
 ] as const;
@@ -191,6 +193,11 @@ function readJob(
         job.env = readEnv(src, value, path, { scope: 'job-env', job: id }, sites);
         declared = { ...declared, env: Object.keys(job.env) };
         break;
+      case 'working-directory': {
+        const place = { scope: 'job-working-directory', job: id } as const;
+        job.workingDirectory = readWorkingDirectory(src, value, path, place, sites);
+        break;
+      }
       case 'steps': {
         const read = readSteps(src, value, path, id, sites);
         job.steps = read.steps;

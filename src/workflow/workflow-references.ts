@@ -14,6 +14,7 @@ export type Place =
   | { readonly scope: 'workflow-env' }
   | { readonly scope: 'job-if'; readonly job: string }
   | { readonly scope: 'job-env'; readonly job: string }
+  | { readonly scope: 'job-working-directory'; readonly job: string }
   | { readonly scope: 'job-outputs'; readonly job: string }
   | { readonly scope: 'step'; readonly job: string; readonly step: number }
   | { readonly scope: 'step-env'; readonly job: string; readonly step: number };

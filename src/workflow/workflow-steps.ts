@@ -2,13 +2,29 @@
 import { isMap, isScalar, isSeq, type Node } from 'yaml';
 import type { JsonValue } from '../transport/transport.ts';
 import { splitCommandLine } from './workflow-command-line.ts';
-import { ID, readDuration, readEnv, readTemplate, readText } from './workflow-fields.ts';
+import {
+  ID,
+  readDuration,
+  readEnv,
+  readTemplate,
+  readText,
+  readWorkingDirectory,
+} from './workflow-fields.ts';
 import type { DeclaredJob, ExpressionSite } from './workflow-references.ts';
 import type { Step } from './workflow-types.ts';
 import type { Path, YamlSource } from './workflow-yaml.ts';
 
 /** Keys a step may have. */
-export const STEP_KEYS = ['id', 'name', 'run', 'uses', 'with', 'env', 'timeout'] as const;
+export const STEP_KEYS = [
+  'id',
+  'name',
+  'run',
+  'uses',
+  'with',
+  'env',
+  'working-directory',
+  'timeout',
+] as const;
 
 /** The steps read, and what the references check needs of them. */
 export interface ReadSteps {
@@ -53,9 +69,13 @@ function readStep(
   const entries = src.entries(node, path, STEP_KEYS) ?? [];
   let idAt = { node, path };
   const place = { scope: 'step', job, step: index } as const;
-  const base: { id?: string; name?: string; env: Record<string, string>; timeoutMs?: number } = {
-    env: {},
-  };
+  const base: {
+    id?: string;
+    name?: string;
+    env: Record<string, string>;
+    workingDirectory?: string;
+    timeoutMs?: number;
+  } = { env: {} };
   let run: string | undefined;
   let uses: string | undefined;
   let withNode: { value: Node | null; path: Path } | undefined;
@@ -84,6 +104,9 @@ function readStep(
         break;
       case 'env':
         base.env = readEnv(src, value, at, { scope: 'step-env', job, step: index }, sites);
+        break;
+      case 'working-directory':
+        base.workingDirectory = readWorkingDirectory(src, value, at, place, sites);
         break;
       case 'timeout':
         base.timeoutMs = readDuration(src, value, at);

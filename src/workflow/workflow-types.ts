@@ -58,6 +58,11 @@ export interface Job {
   readonly continueOnError: boolean;
   /** Environment of its steps; values are templates. */
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * Where its steps run on the worker, unless a step says otherwise: an absolute directory
+   * (the worker's policy admits only listed ones), or a template checked once interpolated.
+   */
+  readonly workingDirectory?: string;
   readonly steps: readonly Step[];
   /** Outputs by name; values are templates that may read `steps`. */
   readonly outputs: Readonly<Record<string, string>>;
@@ -73,6 +78,8 @@ interface StepBase {
   readonly name?: string;
   /** Environment added for this step; values are templates. */
   readonly env: Readonly<Record<string, string>>;
+  /** Where it runs on the worker, instead of its job's: as `Job.workingDirectory`. */
+  readonly workingDirectory?: string;
   readonly timeoutMs?: number;
 }
 

@@ -252,7 +252,7 @@ test('required keys, unknown keys and types at the top and in jobs', () => {
     problems(withJob('    steps: [{ run: x, timout: 5s }]\n    max-parallel: 2\n')),
     [
       'wf.yml:4:23: jobs.a.steps[0].timout: unknown key, did you mean "timeout"?',
-      'wf.yml:5:5: jobs.a.max-parallel: unknown key (keys: name, needs, runs-on, if, timeout, retries, continue-on-error, env, steps, outputs)',
+      'wf.yml:5:5: jobs.a.max-parallel: unknown key (keys: name, needs, runs-on, if, timeout, retries, continue-on-error, env, working-directory, steps, outputs)',
     ],
   );
   assert.deepEqual(
@@ -339,7 +339,7 @@ test('steps: exactly one of run and uses; ids; with only for uses', () => {
       'wf.yml:6:15: jobs.a.steps[1].id: step id "x" is already used by steps[0]',
       'wf.yml:7:25: jobs.a.steps[2].with: with is for uses steps; a run step takes its arguments in run',
       'wf.yml:8:17: jobs.a.steps[3].uses: expected a tool name without spaces',
-      'wf.yml:9:17: jobs.a.steps[4].uses: expressions (${{ }}) are not allowed here, only in if, env, run, with and outputs',
+      'wf.yml:9:17: jobs.a.steps[4].uses: expressions (${{ }}) are not allowed here, only in if, env, run, working-directory, with and outputs',
       'wf.yml:10:16: jobs.a.steps[5].run: run is empty',
     ],
   );
@@ -355,11 +355,11 @@ jobs:
     steps: [{ run: x, name: "\${{ inputs.x }}" }]
 `),
     [
-      'wf.yml:1:7: name: expressions (${{ }}) are not allowed here, only in if, env, run, with and outputs',
+      'wf.yml:1:7: name: expressions (${{ }}) are not allowed here, only in if, env, run, working-directory, with and outputs',
       'wf.yml:2:25: inputs.x.default: expressions (${{ }}) are not allowed in a default',
       'wf.yml:4:3: jobs.${{ a }}: invalid job id "${{ a }}": expected letters, digits, _ and -, starting with a letter or _',
       'wf.yml:5:14: jobs.${{ a }}.runs-on: expected an agent id (agt-…) or { capabilities: [name, …] }, got "${{ inputs.agent }}"',
-      'wf.yml:6:29: jobs.${{ a }}.steps[0].name: expressions (${{ }}) are not allowed here, only in if, env, run, with and outputs',
+      'wf.yml:6:29: jobs.${{ a }}.steps[0].name: expressions (${{ }}) are not allowed here, only in if, env, run, working-directory, with and outputs',
     ],
   );
 });
@@ -423,4 +423,80 @@ test('a run line with shell syntax is refused where it is', () => {
   };
   assert.equal(accepted(`"echo '$HOME' \\"$\\" a\\\\ b"`), `echo '$HOME' "$" a\\ b`);
   assert.equal(accepted(`"sh -c 'echo $HOME | tr a b'"`), "sh -c 'echo $HOME | tr a b'");
+});
+
+test('working-directory: for the job and for a step, which wins', () => {
+  const workflow = parseWorkflow(
+    `inputs: { ref: {} }
+jobs:
+  build:
+    runs-on: agt-abcdefghijklmnop
+    env: { DIR: /srv/build }
+    working-directory: /srv/build
+    steps:
+      - run: make
+      - { id: src, run: make, working-directory: "/srv/src/\${{ inputs.ref }}" }
+      - run: make
+        working-directory: \${{ steps.src.outputs.dir }}
+    outputs: { dir: /srv/out }
+  test:
+    needs: build
+    runs-on: agt-abcdefghijklmnop
+    working-directory: "\${{ jobs.build.outputs.dir }}/\${{ env.DIR }}"
+    env: { DIR: x }
+    steps: [{ uses: tool, working-directory: / }]
+`,
+    'wf.yml',
+  );
+  const [build, test] = [workflow.jobs.build, workflow.jobs.test];
+  assert.equal(build?.workingDirectory, '/srv/build');
+  assert.deepEqual(
+    build?.steps.map((s) => s.workingDirectory),
+    [undefined, '/srv/src/${{ inputs.ref }}', '${{ steps.src.outputs.dir }}'],
+  );
+  assert.equal(test?.workingDirectory, '${{ jobs.build.outputs.dir }}/${{ env.DIR }}');
+  assert.deepEqual(test?.steps[0], {
+    type: 'uses',
+    uses: 'tool',
+    with: {},
+    env: {},
+    workingDirectory: '/',
+  });
+  assert.equal('workingDirectory' in (parseWorkflow(GOOD, 'wf.yml').jobs.build ?? {}), false);
+});
+
+test('working-directory: absolute unless it holds ${{ }}, whose references are checked', () => {
+  assert.deepEqual(
+    problems(`inputs: { ref: {} }
+jobs:
+  build:
+    runs-on: agt-abcdefghijklmnop
+    working-directory: build
+    steps:
+      - { run: make, working-directory: "./src" }
+      - run: make
+        working-directory: ''
+    outputs: { dir: /x }
+  test:
+    runs-on: agt-abcdefghijklmnop
+    working-directory: /srv/\${{ jobs.build.outputs.dir }}
+    steps:
+      - run: make
+        working-directory: \${{ steps.later.outputs.dir }}/\${{ inputs.reff }}
+      - { id: later, run: make, working-directory: "\${{ inputs.ref }}" }
+  other:
+    runs-on: agt-abcdefghijklmnop
+    working-directory: \${{ steps.later.outputs.dir }}
+    steps: [{ run: make }]
+`),
+    [
+      'wf.yml:5:24: jobs.build.working-directory: expected an absolute directory on the worker like "/srv/build", got "build"',
+      'wf.yml:7:41: jobs.build.steps[0].working-directory: expected an absolute directory on the worker like "/srv/build", got "./src"',
+      'wf.yml:9:28: jobs.build.steps[1].working-directory: expected an absolute directory on the worker like "/srv/build", got ""',
+      'wf.yml:13:33: jobs.test.working-directory: jobs.build.outputs.dir: job "test" does not need "build", so it cannot read its outputs or result; add it to needs',
+      'wf.yml:16:32: jobs.test.steps[0].working-directory: steps.later.outputs.dir: step "later" has not run yet at this point',
+      'wf.yml:16:63: jobs.test.steps[0].working-directory: unknown input "reff" (inputs: ref)',
+      "wf.yml:20:28: jobs.other.working-directory: steps can only be read in a job's steps and outputs",
+    ],
+  );
 });

@@ -170,6 +170,7 @@ test('a value of the wrong type for any key is refused by both', () => {
     retries: 'x',
     'continue-on-error': 'x',
     env: ['x'],
+    'working-directory': 5,
     steps: {},
     outputs: ['x'],
   };
@@ -184,6 +185,7 @@ test('a value of the wrong type for any key is refused by both', () => {
     uses: 5,
     with: ['x'],
     env: 'x',
+    'working-directory': 5,
     timeout: 5,
   };
   for (const key of STEP_KEYS) {
@@ -249,6 +251,27 @@ test('both agree on a set of samples', () => {
     ['an input with an unknown key', ['inputs', 'ref', 'type'], 'string', false],
     ['an input with nothing', ['inputs', 'ref'], null, true],
     ['a bad input id', ['inputs', 'a b'], {}, false],
+    ['a relative job working-directory', ['jobs', 'build', 'working-directory'], 'build', false],
+    ['an empty working-directory', ['jobs', 'build', 'working-directory'], '', false],
+    ['a working-directory with ~', ['jobs', 'build', 'working-directory'], '~/build', false],
+    [
+      'a working-directory from an input',
+      ['jobs', 'build', 'working-directory'],
+      '${{ inputs.ref }}',
+      true,
+    ],
+    [
+      'an absolute step working-directory',
+      ['jobs', 'build', 'steps', 1, 'working-directory'],
+      '/tmp',
+      true,
+    ],
+    [
+      'a relative step working-directory',
+      ['jobs', 'build', 'steps', 0, 'working-directory'],
+      'src',
+      false,
+    ],
   ];
   for (const [what, path, value, expected] of samples) {
     assert.deepEqual(verdicts(variant(path, value)), { schema: expected, checker: expected }, what);

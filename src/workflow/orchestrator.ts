@@ -1,0 +1,303 @@
+/**
+ * The orchestrator: runs a workflow's DAG across peer agents. The pure scheduler
+ * (scheduler.ts) decides what starts, retries, is skipped or cancelled; this loop carries it
+ * out — each step a signed task request to the job's worker (task-client.ts), steps of a job
+ * one after another on the same worker, independent jobs at once — and reports every event.
+ */
+import { messageOf } from '../errors.ts';
+import type { EnvelopeSigner } from '../protocol/signed.ts';
+import type { Transport } from '../transport/transport.ts';
+import { interpolate } from './expressions-template.ts';
+import {
+  cancel,
+  createRunState,
+  nextActions,
+  onJobFinished,
+  type JobOutcome,
+  type RunResult,
+  type RunState,
+  type SchedulerAction,
+} from './scheduler.ts';
+import { runRemoteTask, type WorkerRef } from './task-client.ts';
+import { commandArgv } from './workflow-command-line.ts';
+import type { InputValue, Job, RunsOn, Step, Workflow } from './workflow-types.ts';
+
+/** Something that happened in a run, for the text or JSON output. */
+export type RunEvent =
+  | {
+      readonly type: 'job-started';
+      readonly job: string;
+      readonly attempt: number;
+      readonly agent: string;
+    }
+  | {
+      readonly type: 'step-started';
+      readonly job: string;
+      readonly step: string;
+      readonly command: string;
+    }
+  | {
+      readonly type: 'output';
+      readonly job: string;
+      readonly stream: 'stdout' | 'stderr';
+      readonly line: string;
+    }
+  | {
+      readonly type: 'job-finished';
+      readonly job: string;
+      readonly ok: boolean;
+      readonly error?: string;
+      readonly ms: number;
+    }
+  | { readonly type: 'job-skipped'; readonly job: string; readonly reason: string }
+  | { readonly type: 'run-finished'; readonly result: RunResult; readonly ms: number };
+
+/** Finds the worker for a job's `runs-on`; a reason when there is none. */
+export type WorkerResolver = (runsOn: RunsOn, job: string) => WorkerRef | string;
+
+/** What a run needs. */
+export interface RunOptions {
+  readonly transport: Transport;
+  readonly agent: string;
+  readonly key: EnvelopeSigner;
+  readonly workflow: Workflow;
+  readonly inputs: Readonly<Record<string, InputValue>>;
+  readonly runId: string;
+  readonly resolveWorker: WorkerResolver;
+  readonly signal: AbortSignal;
+  readonly onEvent: (event: RunEvent) => void;
+  readonly now?: () => number;
+}
+
+/** Run the workflow to the end (or until cancelled); resolves with how it ended. */
+export async function runWorkflow(
+  options: RunOptions,
+): Promise<{ result: RunResult; state: RunState }> {
+  const now = options.now ?? Date.now;
+  const started = now();
+  let state = createRunState(options.workflow, options.inputs, started);
+  const running = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  let cancelled = false;
+  const wake = { resolve: (): void => undefined };
+  const onAbort = (): void => {
+    wake.resolve();
+  };
+  options.signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    for (;;) {
+      if (options.signal.aborted && !cancelled) {
+        cancelled = true;
+        const update = cancel(state, now());
+        state = update.state;
+        for (const action of update.actions)
+          if (action.type === 'cancel') running.get(action.jobId)?.controller.abort();
+      }
+      const update = nextActions(state, now());
+      state = update.state;
+      let waitUntil: number | undefined;
+      for (const action of update.actions) {
+        if (action.type === 'start') {
+          const controller = new AbortController();
+          const done = runJob(options, action, controller.signal).then((outcome) => {
+            state = onJobFinished(state, action.jobId, outcome, now());
+            running.delete(action.jobId);
+            options.onEvent({
+              type: 'job-finished',
+              job: action.jobId,
+              ok: outcome.ok,
+              ...(outcome.error === undefined ? {} : { error: outcome.error }),
+              ms: now() - (state.jobs[action.jobId]?.startedAt ?? now()),
+            });
+          });
+          running.set(action.jobId, { controller, done });
+        } else if (action.type === 'skip') {
+          options.onEvent({ type: 'job-skipped', job: action.jobId, reason: action.reason });
+        } else if (action.type === 'wait') {
+          waitUntil = Math.min(waitUntil ?? Infinity, action.until);
+        } else if (action.type === 'complete') {
+          options.onEvent({ type: 'run-finished', result: action.result, ms: now() - started });
+          return { result: action.result, state };
+        }
+      }
+      const timer = Promise.withResolvers<undefined>();
+      wake.resolve = () => {
+        timer.resolve(undefined);
+      };
+      const handle =
+        waitUntil === undefined
+          ? undefined
+          : setTimeout(
+              () => {
+                timer.resolve(undefined);
+              },
+              Math.max(0, waitUntil - now()),
+            );
+      await Promise.race([timer.promise, ...[...running.values()].map((r) => r.done)]);
+      clearTimeout(handle);
+    }
+  } finally {
+    options.signal.removeEventListener('abort', onAbort);
+    for (const r of running.values()) r.controller.abort();
+    await Promise.allSettled([...running.values()].map((r) => r.done));
+  }
+}
+
+/** One attempt of a job: its steps one after another on one worker. */
+async function runJob(
+  options: RunOptions,
+  action: Extract<SchedulerAction, { type: 'start' }>,
+  signal: AbortSignal,
+): Promise<JobOutcome> {
+  const job = options.workflow.jobs[action.jobId] as Job;
+  const worker = options.resolveWorker(job.runsOn, action.jobId);
+  if (typeof worker === 'string') return { ok: false, error: worker };
+  options.onEvent({
+    type: 'job-started',
+    job: action.jobId,
+    attempt: action.attempt,
+    agent: worker.agent,
+  });
+  const steps: Record<string, { outputs: Readonly<Record<string, string>> }> = {};
+  const deadline = action.deadline;
+  for (const [index, step] of job.steps.entries()) {
+    const stepId = step.id ?? step.name ?? String(index);
+    const context = {
+      inputs: action.context.inputs,
+      jobs: action.context.jobs,
+      env: action.context.env,
+      steps,
+    };
+    let spec;
+    try {
+      spec = stepSpec(options, job, step, stepId, action, context);
+    } catch (error) {
+      return { ok: false, error: `step ${stepId}: ${messageOf(error)}` };
+    }
+    const left = deadline === undefined ? undefined : deadline - (options.now ?? Date.now)();
+    if (left !== undefined && left <= 0)
+      return { ok: false, error: `timed out before step ${stepId}` };
+    const timeoutMs = Math.min(step.timeoutMs ?? Infinity, left ?? Infinity);
+    options.onEvent({
+      type: 'step-started',
+      job: action.jobId,
+      step: stepId,
+      command: [spec.command, ...spec.args].join(' '),
+    });
+    const lines = new LineSplitter((stream, line) => {
+      options.onEvent({ type: 'output', job: action.jobId, stream, line });
+    });
+    let outcome;
+    try {
+      outcome = await runRemoteTask(options.transport, {
+        agent: options.agent,
+        key: options.key,
+        worker,
+        spec: {
+          ...spec,
+          ...(Number.isFinite(timeoutMs) ? { timeoutMs: Math.ceil(timeoutMs) } : {}),
+        },
+        signal,
+        onOutput: (stream, data) => {
+          lines.push(stream, data);
+        },
+      });
+    } catch (error) {
+      return { ok: false, error: `step ${stepId} on ${worker.agent}: ${messageOf(error)}` };
+    } finally {
+      lines.end();
+    }
+    if (outcome.kind === 'rejected')
+      return {
+        ok: false,
+        error: `step ${stepId}: ${worker.agent} refused it (${outcome.stage}): ${outcome.reason}`,
+      };
+    const r = outcome.result;
+    if (r.cancelled) return { ok: false, error: `step ${stepId} was cancelled` };
+    if (r.timedOut) return { ok: false, error: `step ${stepId} timed out` };
+    if (r.exitCode !== 0)
+      return {
+        ok: false,
+        error: `step ${stepId} exited with ${r.exitCode === null ? `signal ${String(r.signal)}` : String(r.exitCode)}`,
+      };
+    steps[stepId] = { outputs: r.outputs };
+  }
+  const context = {
+    inputs: action.context.inputs,
+    jobs: action.context.jobs,
+    env: action.context.env,
+    steps,
+  };
+  const outputs: Record<string, string> = {};
+  try {
+    for (const [name, template] of Object.entries(job.outputs))
+      outputs[name] = interpolate(template, context);
+  } catch (error) {
+    return { ok: false, error: `outputs: ${messageOf(error)}` };
+  }
+  return { ok: true, outputs };
+}
+
+function stepSpec(
+  options: RunOptions,
+  job: Job,
+  step: Step,
+  stepId: string,
+  action: Extract<SchedulerAction, { type: 'start' }>,
+  context: Parameters<typeof interpolate>[1],
+) {
+  if (step.type !== 'run')
+    throw new Error(
+      `"uses: ${step.uses}" needs the agent's tool protocol, which workflow run cannot call yet`,
+    );
+  const env: Record<string, string> = { ...action.context.env };
+  for (const [name, value] of Object.entries(step.env)) env[name] = interpolate(value, context);
+  // The step's own env is visible to its run line and working directory.
+  const stepContext = { ...context, env };
+  const argv = commandArgv(step.run, stepContext);
+  const [command, ...args] = argv;
+  if (command === undefined) throw new Error('run is empty');
+  const where = step.workingDirectory ?? job.workingDirectory;
+  if (where === undefined)
+    throw new Error(
+      'no working-directory: say where on the worker it runs (a directory its policy allows)',
+    );
+  const cwd = interpolate(where, stepContext);
+  if (!cwd.startsWith('/'))
+    throw new Error(`working-directory must be absolute on the worker, got "${cwd}"`);
+  return {
+    run: options.runId,
+    job: action.jobId,
+    step: stepId,
+    attempt: action.attempt,
+    command,
+    args,
+    cwd,
+    env,
+  };
+}
+
+/** Output bytes to whole lines per stream (a partial last line is flushed at the end). */
+class LineSplitter {
+  readonly #emit: (stream: 'stdout' | 'stderr', line: string) => void;
+  readonly #rest = { stdout: '', stderr: '' };
+  readonly #decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
+
+  constructor(emit: (stream: 'stdout' | 'stderr', line: string) => void) {
+    this.#emit = emit;
+  }
+
+  push(stream: 'stdout' | 'stderr', data: Uint8Array): void {
+    const text = this.#rest[stream] + this.#decoders[stream].decode(data, { stream: true });
+    const lines = text.split('\n');
+    this.#rest[stream] = lines.pop() ?? '';
+    for (const line of lines) this.#emit(stream, line.replace(/\r$/, ''));
+  }
+
+  end(): void {
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const rest = this.#rest[stream] + this.#decoders[stream].decode();
+      if (rest !== '') this.#emit(stream, rest);
+      this.#rest[stream] = '';
+    }
+  }
+}
