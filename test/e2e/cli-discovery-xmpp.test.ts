@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loginXmpp } from '../support/cli.ts';
+import { loginNewXmppAccount } from '../support/cli.ts';
 import { discoveryScenarios, filesSince, filesUnder } from '../support/discovery-scenarios.ts';
 import { prosodyForTests, uniqueUser } from '../support/prosody.ts';
 
@@ -12,14 +12,7 @@ if (server)
     const data = join(server.dir, 'data');
     return Promise.resolve({
       workspace: () => `agents${String(process.pid)}-${String(++rooms)}@${server.mucDomain}`,
-      account: async (env, profile) => {
-        const user = uniqueUser(profile);
-        const password = `secret-${user}-pw`;
-        await server.register(user, password);
-        const jid = `${user}@${server.domain}`;
-        await loginXmpp(env, profile, server, { jid, password });
-        return jid;
-      },
+      account: (env, profile) => loginNewXmppAccount(env, profile, server, uniqueUser(profile)),
       // Prosody's file storage: accounts, PEP, the rooms' archives (MAM) and uploads.
       storedFiles: () => filesUnder(data),
       tamperUploads: (since) => {

@@ -1,4 +1,4 @@
-import { loginXmpp, tempHome } from '../support/cli.ts';
+import { loginNewXmppAccount, tempHome } from '../support/cli.ts';
 import { prosodyForTests, uniqueUser } from '../support/prosody.ts';
 import { streamScenarios } from '../support/stream-scenarios.ts';
 
@@ -12,14 +12,7 @@ if (server)
       env,
       workspace: () =>
         `stream${String(process.pid)}-${String(++rooms)}@conference.${server.domain}`,
-      account: async (profile) => {
-        const user = uniqueUser(profile);
-        const password = `secret-${user}-pw`;
-        await server.register(user, password);
-        const jid = `${user}@${server.domain}`;
-        await loginXmpp(env, profile, server, { jid, password });
-        return jid;
-      },
+      account: (profile) => loginNewXmppAccount(env, profile, server, uniqueUser(profile)),
       restart: () => server.restart(),
       dispose: () => Promise.resolve(),
     });

@@ -1,4 +1,4 @@
-import { loginXmpp } from '../support/cli.ts';
+import { loginNewXmppAccount } from '../support/cli.ts';
 import { prosodyForTests, uniqueUser } from '../support/prosody.ts';
 import { workflowScenarios } from '../support/workflow-scenarios.ts';
 
@@ -9,14 +9,7 @@ if (server) {
   workflowScenarios('XMPP (Prosody)', () =>
     Promise.resolve({
       workspace: () => `wf${String(process.pid)}-${String(++rooms)}@${server.mucDomain}`,
-      account: async (env, profile) => {
-        const user = uniqueUser(profile);
-        const password = `secret-${user}-pw`;
-        await server.register(user, password);
-        const jid = `${user}@${server.domain}`;
-        await loginXmpp(env, profile, server, { jid, password });
-        return jid;
-      },
+      account: (env, profile) => loginNewXmppAccount(env, profile, server, uniqueUser(profile)),
       dispose: () => Promise.resolve(),
     }),
   );

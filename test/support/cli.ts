@@ -158,3 +158,25 @@ export async function loginXmpp(
   );
   if (r.code !== 0) throw new Error(`login xmpp ${profile}: ${r.stderr}`);
 }
+
+/**
+ * Register a fresh account on a test Prosody and log `profile` of `env` in to it; returns its
+ * JID. The password follows a pattern so tests can check it never leaks.
+ */
+export async function loginNewXmppAccount(
+  env: NodeJS.ProcessEnv,
+  profile: string,
+  server: {
+    readonly host: string;
+    readonly c2sPort: number;
+    readonly domain: string;
+    register(user: string, password: string): Promise<void>;
+  },
+  user: string,
+): Promise<string> {
+  const password = `secret-${user}-pw`;
+  await server.register(user, password);
+  const jid = `${user}@${server.domain}`;
+  await loginXmpp(env, profile, server, { jid, password });
+  return jid;
+}

@@ -4,18 +4,13 @@
  * network shows in test/unit/workflow/worker.test.ts, on Prosody and on the dev homeserver.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { AuditLog } from '../../src/security/audit-log.ts';
-import { loadPolicy } from '../../src/security/policy.ts';
-import { ReplayGuard } from '../../src/security/replay-guard.ts';
-import { generateSigningKey } from '../../src/security/signing-key.ts';
-import { TrustStore } from '../../src/security/trust-store.ts';
 import type { Transport } from '../../src/transport/transport.ts';
 import { runRemoteTask } from '../../src/workflow/task-client.ts';
-import { Worker } from '../../src/workflow/worker.ts';
+import { TEST_BOSS, TEST_WORKER, startTestWorker, type TestWorker } from './test-worker.ts';
 
 /** Two connected transports on one network, and how to get rid of them. */
 export interface TaskPeers {
@@ -24,45 +19,22 @@ export interface TaskPeers {
   dispose(): Promise<void>;
 }
 
-const WORKER = 'agt-workerworkerwork';
-const BOSS = 'agt-bossbossbossboss';
+const WORKER = TEST_WORKER;
+const BOSS = TEST_BOSS;
 
 /** Register the scenarios for one network. */
 export function taskScenarios(name: string, makePeers: () => Promise<TaskPeers>): void {
   describe(`task protocol over ${name}`, () => {
     let peers: TaskPeers;
-    let worker: Worker;
-    let replay: ReplayGuard;
+    let worker: TestWorker;
     const dir = mkdtempSync(join(tmpdir(), 'mx-task-'));
-    const workerKey = generateSigningKey();
-    const bossKey = generateSigningKey();
 
     before(async () => {
       peers = await makePeers();
-      const trust = new TrustStore(join(dir, 'config'));
-      trust.add({ agent: BOSS, key: bossKey.publicRaw, via: 'manual' });
-      const policy = join(dir, 'policy.toml');
-      writeFileSync(
-        policy,
-        `[[allow]]\nrequester = "${BOSS}"\ncommands = ["/bin/sh"]\ncwd = ["${dir}"]\nrequire_sandbox = false\n`,
-        { mode: 0o600 },
-      );
-      replay = new ReplayGuard(join(dir, 'data'));
-      worker = new Worker({
-        agent: WORKER,
-        key: workerKey,
-        trust,
-        replay,
-        audit: new AuditLog(join(dir, 'audit.jsonl')),
-        policy: () => loadPolicy(policy),
-        sandboxSupport: { kind: 'none', reason: 'not needed here' },
-        log: () => undefined,
-      });
-      worker.start(peers.worker);
+      worker = startTestWorker(peers.worker, dir);
     });
     after(async () => {
       await worker.stop();
-      replay.close();
       await peers.dispose();
     });
 
@@ -70,8 +42,12 @@ export function taskScenarios(name: string, makePeers: () => Promise<TaskPeers>)
       let output = '';
       const outcome = await runRemoteTask(peers.boss, {
         agent: BOSS,
-        key: bossKey,
-        worker: { agent: WORKER, address: peers.worker.address, publicKey: workerKey.publicRaw },
+        key: worker.bossKey,
+        worker: {
+          agent: WORKER,
+          address: peers.worker.address,
+          publicKey: worker.workerKey.publicRaw,
+        },
         spec: { run: 'r', job: 'j', step: '0', attempt: 1, command, args, cwd: dir, env: {} },
         answerTimeoutMs: 30_000,
         onOutput: (_s, data) => {

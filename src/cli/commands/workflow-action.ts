@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { UsageError, messageOf, quote } from '../../errors.ts';
 import { topologicalOrder } from '../../workflow/dag.ts';
 import { parseWorkflow } from '../../workflow/workflow-parse.ts';
-import type { Job } from '../../workflow/workflow-types.ts';
+import type { Job, Workflow } from '../../workflow/workflow-types.ts';
 import type { CliContext } from '../context.ts';
 
-/** `workflow validate FILE`: parse and check; print the order jobs can run in. */
-export function validateWorkflow(file: string, context: CliContext): void {
+/** Read and check a workflow file: UsageError when it cannot be read or is not valid. */
+export function readWorkflowFile(file: string): Workflow {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -15,7 +15,12 @@ export function validateWorkflow(file: string, context: CliContext): void {
       `expected a readable workflow file, got ${quote(file)}: ${messageOf(error)}`,
     );
   }
-  const workflow = parseWorkflow(text, file);
+  return parseWorkflow(text, file);
+}
+
+/** `workflow validate FILE`: parse and check; print the order jobs can run in. */
+export function validateWorkflow(file: string, context: CliContext): void {
+  const workflow = readWorkflowFile(file);
   const order = topologicalOrder(workflow.jobs);
   context.output.result({ file, valid: true, order, workflow }, () => {
     const lines = [`${file}: valid workflow "${workflow.name}", ${String(order.length)} job(s)`];

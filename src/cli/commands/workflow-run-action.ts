@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { OptionValues } from 'commander';
 import { AgentSettingsStore } from '../../config/agent-settings.ts';
 import { resolvePaths } from '../../config/paths.ts';
@@ -7,16 +6,16 @@ import { securityFiles } from '../../config/security-files.ts';
 import { WorkspaceList } from '../../config/workspace-list.ts';
 import type { DiscoveredAgent } from '../../discovery/agents.ts';
 import { discoverAgents } from '../../discovery/discover.ts';
-import { UsageError, messageOf, quote } from '../../errors.ts';
+import { UsageError, quote } from '../../errors.ts';
 import { loadOrCreateSigningKey } from '../../security/signing-key.ts';
 import { TrustStore } from '../../security/trust-store.ts';
 import type { Transport } from '../../transport/transport.ts';
 import { runWorkflow, type RunEvent, type WorkerResolver } from '../../workflow/orchestrator.ts';
 import { resolveInputs } from '../../workflow/workflow-inputs.ts';
-import { parseWorkflow } from '../../workflow/workflow-parse.ts';
 import { withProfileTransport } from '../connect.ts';
 import type { CliContext } from '../context.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
+import { readWorkflowFile } from './workflow-action.ts';
 import { listOption } from '../option-values.ts';
 
 /** `workflow run FILE [--input K=V]...`: run it across the agents of your workspaces. */
@@ -25,15 +24,7 @@ export async function runWorkflowFile(
   values: OptionValues,
   context: CliContext,
 ): Promise<void> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new UsageError(
-      `expected a readable workflow file, got ${quote(file)}: ${messageOf(error)}`,
-    );
-  }
-  const workflow = parseWorkflow(text, file);
+  const workflow = readWorkflowFile(file);
   const given: Record<string, string> = {};
   for (const pair of listOption(values, 'input')) {
     const eq = pair.indexOf('=');

@@ -1,20 +1,15 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { AuditLog } from '../../../src/security/audit-log.ts';
-import { loadPolicy } from '../../../src/security/policy.ts';
-import { ReplayGuard } from '../../../src/security/replay-guard.ts';
-import { generateSigningKey } from '../../../src/security/signing-key.ts';
-import { TrustStore } from '../../../src/security/trust-store.ts';
 import { FakeNetwork } from '../../../src/transport/fake.ts';
 import { runWorkflow, type RunEvent } from '../../../src/workflow/orchestrator.ts';
 import { parseWorkflow } from '../../../src/workflow/workflow-parse.ts';
-import { Worker } from '../../../src/workflow/worker.ts';
+import { TEST_BOSS, TEST_WORKER, startTestWorker } from '../../support/test-worker.ts';
 
-const BOSS = 'agt-bossbossbossboss';
-const WORKER = 'agt-workerworkerwork';
+const BOSS = TEST_BOSS;
+const WORKER = TEST_WORKER;
 const stops: (() => Promise<void>)[] = [];
 after(async () => {
   for (const stop of stops) await stop();
@@ -26,32 +21,9 @@ async function setup(yaml: (dir: string) => string) {
   const bossT = net.transport('boss');
   const workerT = net.transport('worker');
   await Promise.all([bossT.connect(), workerT.connect()]);
-  const bossKey = generateSigningKey();
-  const workerKey = generateSigningKey();
-  const trust = new TrustStore(join(dir, 'cfg'));
-  trust.add({ agent: BOSS, key: bossKey.publicRaw, via: 'manual' });
-  const policy = join(dir, 'policy.toml');
-  writeFileSync(
-    policy,
-    `[[allow]]\nrequester = "${BOSS}"\ncommands = ["/bin/sh"]\ncwd = ["${dir}"]\nrequire_sandbox = false\n`,
-    { mode: 0o600 },
-  );
-  const replay = new ReplayGuard(join(dir, 'data'));
-  const worker = new Worker({
-    agent: WORKER,
-    key: workerKey,
-    trust,
-    replay,
-    audit: new AuditLog(join(dir, 'audit.jsonl')),
-    policy: () => loadPolicy(policy),
-    sandboxSupport: { kind: 'none', reason: 'test' },
-    log: () => undefined,
-  });
-  worker.start(workerT);
-  stops.push(async () => {
-    await worker.stop();
-    replay.close();
-  });
+  const started = startTestWorker(workerT, dir);
+  const { worker, workerKey, bossKey } = started;
+  stops.push(() => started.stop());
   const events: RunEvent[] = [];
   const run = (signal = new AbortController().signal) =>
     runWorkflow({

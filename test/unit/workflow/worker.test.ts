@@ -1,21 +1,19 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { signEnvelope } from '../../../src/protocol/signed.ts';
-import { AuditLog, verifyAuditLog } from '../../../src/security/audit-log.ts';
-import { loadPolicy } from '../../../src/security/policy.ts';
-import { ReplayGuard } from '../../../src/security/replay-guard.ts';
+import { verifyAuditLog } from '../../../src/security/audit-log.ts';
 import { generateSigningKey, type SigningKey } from '../../../src/security/signing-key.ts';
-import { TrustStore } from '../../../src/security/trust-store.ts';
 import { FakeNetwork, type FakeTransport } from '../../../src/transport/fake.ts';
 import { runRemoteTask, type TaskOutcome } from '../../../src/workflow/task-client.ts';
 import { TASK_KINDS, taskSpecToJson, type TaskSpec } from '../../../src/workflow/task-protocol.ts';
-import { Worker } from '../../../src/workflow/worker.ts';
+import type { Worker } from '../../../src/workflow/worker.ts';
+import { TEST_BOSS, TEST_WORKER, startTestWorker } from '../../support/test-worker.ts';
 
-const WORKER = 'agt-workerworkerwork';
-const BOSS = 'agt-bossbossbossboss';
+const WORKER = TEST_WORKER;
+const BOSS = TEST_BOSS;
 const STRANGER = 'agt-strangerstranger';
 
 interface Bed {
@@ -26,15 +24,11 @@ interface Bed {
   workerKey: SigningKey;
   dir: string;
   audit: string;
-  replay: ReplayGuard;
 }
 
-const beds: Bed[] = [];
+const stops: (() => Promise<void>)[] = [];
 after(async () => {
-  for (const b of beds) {
-    await b.worker.stop();
-    b.replay.close();
-  }
+  for (const stop of stops) await stop();
 });
 
 /** A worker trusting BOSS, with a policy allowing /bin/sh in its directory (no sandbox needed). */
@@ -44,32 +38,17 @@ async function bed(): Promise<Bed> {
   const workerT = net.transport('worker');
   const bossT = net.transport('boss');
   await Promise.all([workerT.connect(), bossT.connect()]);
-  const workerKey = generateSigningKey();
-  const bossKey = generateSigningKey();
-  const trust = new TrustStore(join(dir, 'worker-config'));
-  trust.add({ agent: BOSS, key: bossKey.publicRaw, via: 'manual' });
-  const policyFile = join(dir, 'policy.toml');
-  writeFileSync(
-    policyFile,
-    `[[allow]]\nrequester = "${BOSS}"\ncommands = ["/bin/sh"]\ncwd = ["${dir}"]\nenv = ["GREETING"]\nrequire_sandbox = false\ntimeout = "20s"\n`,
-    { mode: 0o600 },
-  );
-  const audit = join(dir, 'audit.jsonl');
-  const replay = new ReplayGuard(join(dir, 'data'));
-  const worker = new Worker({
-    agent: WORKER,
-    key: workerKey,
-    trust,
-    replay,
-    audit: new AuditLog(audit),
-    policy: () => loadPolicy(policyFile),
-    sandboxSupport: { kind: 'none', reason: 'not needed in this test' },
-    log: () => undefined,
-  });
-  worker.start(workerT);
-  const b = { worker, workerT, bossT, bossKey, workerKey, dir, audit, replay };
-  beds.push(b);
-  return b;
+  const t = startTestWorker(workerT, dir, 'env = ["GREETING"]\ntimeout = "20s"\n');
+  stops.push(() => t.stop());
+  return {
+    worker: t.worker,
+    workerT,
+    bossT,
+    bossKey: t.bossKey,
+    workerKey: t.workerKey,
+    dir,
+    audit: t.audit,
+  };
 }
 
 function spec(b: Bed, script: string, extra: Partial<TaskSpec> = {}): TaskSpec {
