@@ -19,7 +19,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { treeHash } from '../../src/context/git-index.ts';
-import { CLI, runCli, stopHosts, tempHome, type CliResult } from './cli.ts';
+import { runCli, stopHosts, tempHome, type CliResult } from './cli.ts';
+import { startCliInPty } from './pty-cli.ts';
 import { eventually } from './stream-scenarios.ts';
 
 /** What a network brings. */
@@ -399,24 +400,21 @@ export function discoveryScenarios(
 
 /** `discover` in a terminal: the live ink table shows `names`, and q quits with exit 0. */
 async function liveTable(env: NodeJS.ProcessEnv, names: readonly string[]): Promise<void> {
-  const pty = await import('node-pty');
-  const term = pty.spawn(process.execPath, [CLI, 'discover'], {
-    name: 'xterm-256color',
+  const {
+    term,
+    screen: drawn,
+    exited,
+  } = await startCliInPty(['discover'], env, {
     cols: 160,
     rows: 30,
-    env,
   });
   let screen = '';
-  term.onData((d) => {
-    screen += d;
-  });
-  const exited = new Promise<number>((resolve) => {
-    term.onExit((e) => {
-      resolve(e.exitCode);
-    });
-  });
-  const shows = (): boolean =>
-    /q to quit/.test(screen) && names.every((n) => screen.includes(n)) && /STATUS/.test(screen);
+  const shows = (): boolean => {
+    screen = drawn();
+    return (
+      /q to quit/.test(screen) && names.every((n) => screen.includes(n)) && /STATUS/.test(screen)
+    );
+  };
   const deadline = Date.now() + 30_000;
   while (!shows() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   assert.ok(shows(), `live table never showed ${names.join(', ')}:\n${screen}`);

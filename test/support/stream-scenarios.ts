@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { parseAsciicast, outputOf } from '../../src/stream/asciicast.ts';
 import { HeadlessScreen } from '../../src/stream/screen.ts';
 import { CLI, runCli, startCli, stopHosts } from './cli.ts';
+import { startCliInPty } from './pty-cli.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 
 /** What a network brings to the stream scenarios. */
@@ -332,51 +333,27 @@ export function streamScenarios(name: string, makeNetwork: () => Promise<StreamN
     });
 
     it('propagates resizes, shows a late joiner the screen, and records and exports asciicast', async () => {
-      const pty = await import('node-pty');
       const ws = net.workspace();
       const cast = join(dir, `local-${String(Date.now())}.cast`);
       // Draw a screen, report the size, wait for a resize, report it again, then linger.
       const script =
         "printf '\\033[2J\\033[Htop line\\n\\033[1;31mred\\033[0m text\\033[10;20Hmiddle'; stty size; " +
         'trap "stty size" WINCH; sleep 4; printf "\\nbye\\n"';
-      const term = pty.spawn(
-        process.execPath,
-        [
-          CLI,
-          '--profile',
-          'alice',
-          'stream',
-          '--to',
-          ws,
-          '--record',
-          cast,
-          '--',
-          'sh',
-          '-c',
-          script,
-        ],
-        { name: 'xterm-256color', cols: 80, rows: 24, env },
+      const { term, screen, exited } = await startCliInPty(
+        ['--profile', 'alice', 'stream', '--to', ws, '--record', cast, '--', 'sh', '-c', script],
+        env,
       );
-      let screenText = '';
-      term.onData((d) => {
-        screenText += d;
-      });
-      const exited = new Promise<number>((resolve) => {
-        term.onExit((e) => {
-          resolve(e.exitCode);
-        });
-      });
       const deadline = Date.now() + 30_000;
-      while (!/sharing stream ([0-9a-f]+)/.test(screenText) && Date.now() < deadline)
+      while (!/sharing stream ([0-9a-f]+)/.test(screen()) && Date.now() < deadline)
         await new Promise((resolve) => setTimeout(resolve, 50));
-      const id = /sharing stream ([0-9a-f]+)/.exec(screenText)?.[1] ?? '';
-      assert.ok(id, screenText);
+      const id = /sharing stream ([0-9a-f]+)/.exec(screen())?.[1] ?? '';
+      assert.ok(id, screen());
       await new Promise((resolve) => setTimeout(resolve, 1_500));
       term.resize(100, 30);
       // A late joiner: no --from-start; it gets the current screen from a snapshot.
       await new Promise((resolve) => setTimeout(resolve, 800));
       const late = start(['--profile', 'bob', 'stream', 'attach', ws, '--stream', id], env);
-      assert.equal(await exited, 0, screenText);
+      assert.equal(await exited, 0, screen());
       assert.equal(await late.closed, 0, late.stderr());
       const viewerScreen = new HeadlessScreen(100, 30);
       await viewerScreen.write(late.stdout());
@@ -405,7 +382,6 @@ export function streamScenarios(name: string, makeNetwork: () => Promise<StreamN
     });
 
     it('renders in a viewer terminal, detaches on Ctrl-], and ends on the sharer SIGTERM', async () => {
-      const pty = await import('node-pty');
       const ws = net.workspace();
       const sharer = await share(env, 'alice', [
         '--to',
@@ -416,31 +392,13 @@ export function streamScenarios(name: string, makeNetwork: () => Promise<StreamN
         '-c',
         'sleep 1; echo first; sleep 60',
       ]);
-      const term = pty.spawn(
-        process.execPath,
-        [CLI, '--profile', 'bob', 'stream', 'attach', ws, '--stream', sharer.id],
-        {
-          name: 'xterm-256color',
-          cols: 80,
-          rows: 24,
-          env,
-        },
+      const { term, screen, exited } = await startCliInPty(
+        ['--profile', 'bob', 'stream', 'attach', ws, '--stream', sharer.id],
+        env,
       );
-      let screen = '';
-      term.onData((d) => {
-        screen += d;
-      });
-      const exited = new Promise<number>((resolve) => {
-        term.onExit((e) => {
-          resolve(e.exitCode);
-        });
-      });
-      await eventually(
-        () => screen.includes('first'),
-        () => screen,
-      );
+      await eventually(() => screen().includes('first'), screen);
       term.write('\x1d');
-      assert.equal(await exited, 0, screen);
+      assert.equal(await exited, 0, screen());
       sharer.child.kill('SIGTERM');
       assert.equal(await sharer.closed, 129, sharer.stderr());
       assert.match(sharer.stderr(), /ended: SIGHUP/);
