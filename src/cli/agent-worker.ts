@@ -12,7 +12,6 @@ import { AuditLog } from '../security/audit-log.ts';
 import { loadPolicy } from '../security/policy.ts';
 import type { Policy } from '../security/policy-types.ts';
 import { ReplayGuard } from '../security/replay-guard.ts';
-import { detectSandbox } from '../security/sandbox.ts';
 import { loadOrCreateSigningKey } from '../security/signing-key.ts';
 import { TrustStore } from '../security/trust-store.ts';
 import type { HostLog } from '../session/log.ts';
@@ -28,7 +27,13 @@ export interface RunningWorker {
 export function startWorker(transport: Transport, log: HostLog): RunningWorker {
   const paths = resolvePaths();
   const files = securityFiles(paths);
-  const replay = new ReplayGuard(files.replayDir);
+  // The replay store is opened by the first request, not at start: most hosts never get one.
+  let opened: ReplayGuard | undefined;
+  const store = (): ReplayGuard => (opened ??= new ReplayGuard(files.replayDir));
+  const replay = {
+    check: (...args: Parameters<ReplayGuard['check']>) => store().check(...args),
+    record: (...args: Parameters<ReplayGuard['record']>) => store().record(...args),
+  };
   let reported = '';
   const policy = (): Policy | Error => {
     try {
@@ -47,14 +52,13 @@ export function startWorker(transport: Transport, log: HostLog): RunningWorker {
     replay,
     audit: new AuditLog(files.audit),
     policy,
-    sandboxSupport: detectSandbox(),
     log,
   });
   worker.start(transport);
   return {
     stop: async () => {
       await worker.stop();
-      replay.close();
+      opened?.close();
     },
   };
 }

@@ -10,7 +10,7 @@ import { parseEnvelope, verifySignature } from '../protocol/signed.ts';
 import { admitRequest, signResult, type GateDeps } from '../security/request-gate.ts';
 import { evaluatePolicy } from '../security/policy-evaluate.ts';
 import type { Policy, PolicyDecision } from '../security/policy-types.ts';
-import type { SandboxSupport } from '../security/sandbox.ts';
+import { detectSandbox, type SandboxSupport } from '../security/sandbox.ts';
 import { publicKeyFromRaw } from '../security/signing-key.ts';
 import type { EnvelopeSigner } from '../protocol/signed.ts';
 import type { InboundMessage, Target, Transport } from '../transport/transport.ts';
@@ -35,6 +35,7 @@ export interface WorkerOptions {
   readonly audit: GateDeps<PolicyDecision>['audit'];
   /** The policy as loaded now; a policy that does not load denies everything (its error says why). */
   readonly policy: () => Policy | Error;
+  /** What sandbox this machine has; detected at the first job when absent. */
   readonly sandboxSupport?: SandboxSupport;
   readonly log: (level: 'debug' | 'info' | 'warn', message: string) => void;
   readonly now?: () => number;
@@ -191,8 +192,9 @@ export class Worker {
     });
     try {
       const sandbox = limits.requireSandbox ? 'required' : 'preferred';
-      const support = this.#options.sandboxSupport;
-      const willSandbox = support ? support.kind === 'bubblewrap' : true;
+      // Asked for on the first job, not at start: most hosts never run one.
+      const support = this.#options.sandboxSupport ?? detectSandbox();
+      const willSandbox = support.kind === 'bubblewrap';
       await this.#answer(
         replyTo,
         TASK_KINDS.accepted,
@@ -216,7 +218,7 @@ export class Worker {
         onOutput: (stream, chunk) => {
           output.push(stream, chunk);
         },
-        ...(support ? { sandboxSupport: support } : {}),
+        sandboxSupport: support,
       });
       await output.flush();
       const body = resultToJson({ ...result, outputs: output.outputs() });
