@@ -6,7 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import Conf from 'conf';
-import { AGENT_ID, type AgentCard, type AgentKind, type Skill } from '../discovery/card.ts';
+import type { AgentCard, AgentKind, Skill } from '../discovery/card.ts';
+import { AGENT_ID } from '../protocol/agent-id.ts';
 import { ensurePrivateDir, type Paths } from './paths.ts';
 
 /** What the user sets; everything else on the card is derived. */

@@ -4,6 +4,7 @@
  * description, provider → owner, skills with schemas, version), plus what peers here need:
  * the kind of agent, its addresses on each network, its signing-key fingerprint.
  */
+import { AGENT_ID } from '../protocol/agent-id.ts';
 import { fingerprintOf, isPublicRaw, publicKeyFromRaw } from '../security/signing-key.ts';
 import type { JsonObject, JsonValue, Network } from '../transport/transport.ts';
 
@@ -54,8 +55,6 @@ export interface AgentCard {
   readonly updated: number;
 }
 
-/** Agent ids: `agt-` and 16 lower-case base32 characters. */
-export const AGENT_ID = /^agt-[a-z2-7]{16}$/;
 /** Capability names: lower-case words joined by `.`, `-` or `_` (`code-review`, `lang.rust`). */
 export const CAPABILITY = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 

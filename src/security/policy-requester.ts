@@ -4,9 +4,9 @@
  * identities is named. Addresses compare the way their networks do: Matrix server names and
  * XMPP addresses are case-insensitive, an XMPP resource names a client, not an account.
  */
+import { AGENT_ID } from '../protocol/agent-id.ts';
 import type { Requester } from './policy-types.ts';
 
-const AGENT_ID = /^agt-[a-z2-7]{16}$/;
 // SHA-256 digest in base64 (with or without padding), base64url or hex.
 const FINGERPRINT = /^SHA256:(?:[A-Za-z0-9+/_-]{43}=?|[0-9a-fA-F]{64})$/;
 const MATRIX_ID = /^[@#!][^\s:@#!]+:[A-Za-z0-9.-]+(?::\d{1,5})?$/;

@@ -1,6 +1,7 @@
 /** Readers for the small value types of a workflow file: text, durations, retries, runs-on, env. */
 import { isMap, isScalar, type Node } from 'yaml';
-import { AGENT_ID, CAPABILITY } from '../discovery/card.ts';
+import { CAPABILITY } from '../discovery/card.ts';
+import { AGENT_ID } from '../protocol/agent-id.ts';
 import { parseDuration } from '../security/policy-values.ts';
 import { hasExpression } from './expressions-template.ts';
 import type { ExpressionSite, Place } from './workflow-references.ts';
