@@ -47,6 +47,7 @@ export const COMMANDS: readonly string[] = [
   'trust',
   'trust list',
   'trust add',
+  'trust pair',
   'trust remove',
   'policy',
   'policy check',

@@ -100,6 +100,7 @@ async function keyFromCard(
   }
 }
 
-function formatEntry(e: TrustEntry): string {
+/** One trust entry on one line. */
+export function formatEntry(e: TrustEntry): string {
   return `${e.agent}  ${e.fingerprint}  (${e.via}, ${e.added.slice(0, 10)})${e.label ? `  ${e.label}` : ''}`;
 }

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import type { ContextSource } from '../context.ts';
 
-/** `mx-agent trust list|add|remove`: the signing keys this agent accepts requests from. */
+/** `mx-agent trust list|add|pair|remove`: the signing keys this agent accepts requests from. */
 export function trustCommand(context: ContextSource): Command {
   const trust = new Command('trust')
     .description('the signing keys of agents this one accepts requests and results from')
@@ -11,10 +11,12 @@ export function trustCommand(context: ContextSource): Command {
 Nothing runs here for a peer unless its request is signed by a key you trusted
 (and your policy.toml allows it). Trust is never implicit: not from a workspace,
 not from an address. Compare the fingerprint with the agent's owner (\`mx-agent
-card show\` prints yours) before you add it.
+card show\` prints yours) before you add it, or pair: compare a short code on
+both screens instead (\`trust pair\`).
 
 Examples:
   $ mx-agent trust add agt-abcdefghijklmnop SHA256:Jx3…
+  $ mx-agent trust pair bob@example.org
   $ mx-agent trust list
   $ mx-agent trust remove agt-abcdefghijklmnop`,
     );
@@ -51,6 +53,39 @@ Examples:
     .action(async (agent: string, fingerprint: string, values: Record<string, unknown>) => {
       const { addTrust } = await import('./trust-action.ts');
       await addTrust(agent, fingerprint, values, context());
+    });
+  trust
+    .command('pair')
+    .description('trust another agent, and be trusted by it, by comparing a code on both screens')
+    .argument(
+      '[agent-or-address]',
+      'the agent to pair with: its address, or its id or name as `discover` shows it (with --wait: accept only it)',
+    )
+    .option('--wait', 'wait for the other side to start the pairing')
+    .option('--label <text>', 'a note for yourself')
+    .option('--replace', 'replace the key trusted for this agent so far')
+    .addHelpText(
+      'after',
+      `
+One side starts the pairing, the other waits for it; each runs in a terminal.
+The agents swap their signing keys (the starter commits to its key before it
+sees the other's) and both screens show a 12-digit code, the same on both when
+nobody is in the middle. Compare the codes (side by side, or read aloud on a
+call) and answer y on both sides: then each agent trusts the other (via
+pairing). No, a mismatch, a cancel or 5 minutes without an answer trust
+nothing. A key that differs from the one on the agent's card is refused.
+
+There is no --yes: a person must compare the codes, so stdin must be a
+terminal. Without one, compare fingerprints and use \`trust add\` instead.
+
+Examples:
+  $ mx-agent trust pair --wait                    # on bob's machine
+  $ mx-agent trust pair bob@example.org           # on alice's machine
+  $ mx-agent trust pair agt-abcdefghijklmnop --label 'build box'`,
+    )
+    .action(async (target: string | undefined, values: Record<string, unknown>) => {
+      const { pairTrust } = await import('./trust-pair-action.ts');
+      await pairTrust(target, values, context());
     });
   trust
     .command('remove')
