@@ -15,21 +15,16 @@ import { Announcer } from '../discovery/announcer.ts';
 import { buildCard } from '../discovery/card-build.ts';
 import type { AgentAddress, AgentCard } from '../discovery/card.ts';
 import { DEFAULT_HEARTBEAT_MS } from '../discovery/heartbeat.ts';
-import { UsageError, messageOf } from '../errors.ts';
+import { messageOf } from '../errors.ts';
 import type { HostCompanion } from '../session/host.ts';
 import type { HostLog } from '../session/log.ts';
 import { startWorker, type RunningWorker } from './agent-worker.ts';
 import { openProfileStore } from './connect.ts';
+import { millisecondsSetting } from './option-values.ts';
 
 /** The heartbeat interval: MX_AGENT_HEARTBEAT_MS, else a minute. */
 export function heartbeatInterval(value = process.env.MX_AGENT_HEARTBEAT_MS): number {
-  if (value === undefined || value === '') return DEFAULT_HEARTBEAT_MS;
-  const ms = Number(value);
-  if (!Number.isSafeInteger(ms) || ms < 100)
-    throw new UsageError(
-      `expected MX_AGENT_HEARTBEAT_MS to be a whole number of milliseconds ≥ 100, got "${value}"`,
-    );
-  return ms;
+  return millisecondsSetting('MX_AGENT_HEARTBEAT_MS', value, DEFAULT_HEARTBEAT_MS);
 }
 
 /** This agent's card as it stands now. */

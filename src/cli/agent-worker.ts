@@ -16,7 +16,9 @@ import { loadOrCreateSigningKey } from '../security/signing-key.ts';
 import { TrustStore } from '../security/trust-store.ts';
 import type { HostLog } from '../session/log.ts';
 import type { Transport } from '../transport/transport.ts';
+import { KEEPALIVE_MS } from '../workflow/task-protocol.ts';
 import { Worker } from '../workflow/worker.ts';
+import { millisecondsSetting } from './option-values.ts';
 
 /** A started worker and how to stop it. */
 export interface RunningWorker {
@@ -52,6 +54,11 @@ export function startWorker(transport: Transport, log: HostLog): RunningWorker {
     replay,
     audit: new AuditLog(files.audit),
     policy,
+    keepaliveMs: millisecondsSetting(
+      'MX_AGENT_TASK_KEEPALIVE_MS',
+      process.env.MX_AGENT_TASK_KEEPALIVE_MS,
+      KEEPALIVE_MS,
+    ),
     log,
   });
   worker.start(transport);

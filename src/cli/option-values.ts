@@ -3,7 +3,7 @@
  * A wrong type here is our bug (a mismatch with the command definition), not the user's.
  */
 import type { OptionValues } from 'commander';
-import { InternalError } from '../errors.ts';
+import { InternalError, UsageError } from '../errors.ts';
 
 /** A string option, or undefined when not given. */
 export function stringOption(values: OptionValues, name: string): string | undefined {
@@ -28,4 +28,19 @@ export function listOption(values: OptionValues, name: string): string[] {
 /** Collects a repeatable option: `--workspace a --workspace b`. */
 export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
+}
+
+/** An interval from an environment variable: whole milliseconds ≥ 100, else `fallback`. */
+export function millisecondsSetting(
+  name: string,
+  value: string | undefined,
+  fallback: number,
+): number {
+  if (value === undefined || value === '') return fallback;
+  const ms = Number(value);
+  if (!Number.isSafeInteger(ms) || ms < 100)
+    throw new UsageError(
+      `expected ${name} to be a whole number of milliseconds ≥ 100, got "${value}"`,
+    );
+  return ms;
 }

@@ -8,10 +8,12 @@ import { signEnvelope, type EnvelopeSigner } from '../protocol/signed.ts';
 import { verifyResult } from '../security/request-gate.ts';
 import type { InboundMessage, Target, Transport } from '../transport/transport.ts';
 import {
+  KEEPALIVE_MISSES,
   REQUEST_LIFETIME_MS,
   TASK_KINDS,
   TASK_VERSION,
   parseAccepted,
+  parseAlive,
   parseOutput,
   parseRejected,
   parseResult,
@@ -68,6 +70,23 @@ export async function runRemoteTask(transport: Transport, task: RemoteTask): Pro
     publicKey: task.worker.publicKey,
     requestNonce: request.nonce,
   };
+  // After the acceptance, a worker that says nothing (no output, no keepalive) for several of
+  // its keepalive intervals is gone: its process or machine died, or it lost its connection.
+  let silence: NodeJS.Timeout | undefined;
+  const heard = (): void => {
+    const every = accepted?.keepaliveMs;
+    if (every === undefined) return;
+    clearTimeout(silence);
+    // Missed intervals, plus slack for a slow network (up to 5 s).
+    const limit = every * KEEPALIVE_MISSES + Math.min(5_000, every * 2);
+    silence = setTimeout(() => {
+      done.reject(
+        new NetworkError(
+          `agent ${task.worker.agent} (${task.worker.address}) stopped answering: nothing from it for ${String(Math.round(limit / 1000))} s while its task ran`,
+        ),
+      );
+    }, limit);
+  };
   const onMessage = (m: InboundMessage & { type: 'payload' }): void => {
     if (
       m.from !== task.worker.address &&
@@ -76,7 +95,14 @@ export async function runRemoteTask(transport: Transport, task: RemoteTask): Pro
       return;
     if (m.payload.kind === TASK_KINDS.output) {
       const chunk = parseOutput(m.payload.body);
-      if (chunk?.re === request.nonce) outputs.take(chunk.seq, chunk.stream, chunk.data);
+      if (chunk?.re === request.nonce) {
+        heard();
+        outputs.take(chunk.seq, chunk.stream, chunk.data);
+      }
+      return;
+    }
+    if (m.payload.kind === TASK_KINDS.alive) {
+      if (parseAlive(m.payload.body) === request.nonce) heard();
       return;
     }
     if (
@@ -85,19 +111,27 @@ export async function runRemoteTask(transport: Transport, task: RemoteTask): Pro
       )
     )
       return;
+    // An answer to another request (another task on this worker) is not ours: skip it before
+    // the signature work, which would otherwise grow with the number of tasks running at once.
+    if (m.payload.body.re !== request.nonce) return;
     const verdict = verifyResult(m.payload.body, expected);
     if (!verdict.ok) {
-      if (m.payload.body.re === request.nonce) task.onRejected?.(verdict.reason);
+      task.onRejected?.(verdict.reason);
       return;
     }
     const { envelope } = verdict;
     if (envelope.kind !== m.payload.kind) return;
     if (m.payload.kind === TASK_KINDS.accepted) {
       accepted = parseAccepted(envelope.body);
-      if (accepted) task.onAccepted?.(accepted);
+      if (accepted) {
+        heard();
+        task.onAccepted?.(accepted);
+      }
     } else if (m.payload.kind === TASK_KINDS.rejected) {
       const rejected = parseRejected(envelope.body);
-      if (rejected) done.resolve({ kind: 'rejected', ...rejected });
+      // Our nonce is fresh and sent once: a replay verdict is about a second copy of the
+      // request (the network delivered it twice), and the copy that passed has its own answer.
+      if (rejected && rejected.stage !== 'replay') done.resolve({ kind: 'rejected', ...rejected });
     } else {
       const result = parseResult(envelope.body);
       if (!result) return;
@@ -139,6 +173,7 @@ export async function runRemoteTask(transport: Transport, task: RemoteTask): Pro
     return await done.promise;
   } finally {
     clearTimeout(answerTimer);
+    clearTimeout(silence);
     task.signal?.removeEventListener('abort', onAbort);
     unsubscribe();
   }

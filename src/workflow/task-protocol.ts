@@ -15,11 +15,21 @@ export const TASK_KINDS = {
   output: 'task.output',
   result: 'task.result',
   cancel: 'task.cancel',
+  alive: 'task.alive',
 } as const;
 export const TASK_VERSION = 1;
 
 /** How long a request may wait to be admitted, from its signing. */
 export const REQUEST_LIFETIME_MS = 5 * 60_000;
+
+/** How often a worker says a running task is still running, unless configured otherwise. */
+export const KEEPALIVE_MS = 10_000;
+
+/**
+ * A requester gives up on a worker that has said nothing for this many of its keepalive
+ * intervals (plus a few seconds of network delay): its process or machine is gone.
+ */
+export const KEEPALIVE_MISSES = 3;
 
 /** Output chunks carry at most this many bytes (before base64), so a payload stays small. */
 export const OUTPUT_CHUNK_BYTES = 16 * 1024;
@@ -50,6 +60,8 @@ export interface TaskAccepted {
   readonly warning?: string;
   readonly timeoutMs: number;
   readonly maxOutputBytes: number;
+  /** The worker sends `task.alive` at least this often while the task runs. */
+  readonly keepaliveMs?: number;
 }
 
 /** Why a worker refused a task: the gate's stage, or `busy` / `failed` when it could not start. */
@@ -136,6 +148,7 @@ export function acceptedToJson(a: TaskAccepted): JsonObject {
     sandboxed: a.sandboxed,
     timeout_ms: a.timeoutMs,
     max_output: a.maxOutputBytes,
+    ...(a.keepaliveMs === undefined ? {} : { keepalive_ms: a.keepaliveMs }),
     ...(a.warning === undefined ? {} : { warning: a.warning }),
   };
 }
@@ -143,9 +156,16 @@ export function acceptedToJson(a: TaskAccepted): JsonObject {
 /** Read an acceptance; undefined when malformed. */
 export function parseAccepted(body: JsonObject): TaskAccepted | undefined {
   const { sandboxed, timeout_ms: timeoutMs, max_output: maxOutputBytes, warning } = body;
+  const keepaliveMs = body.keepalive_ms;
   if (typeof sandboxed !== 'boolean' || !isCount(timeoutMs) || !isCount(maxOutputBytes))
     return undefined;
-  return { sandboxed, timeoutMs, maxOutputBytes, ...(isText(warning) ? { warning } : {}) };
+  return {
+    sandboxed,
+    timeoutMs,
+    maxOutputBytes,
+    ...(isCount(keepaliveMs) && keepaliveMs > 0 ? { keepaliveMs } : {}),
+    ...(isText(warning) ? { warning } : {}),
+  };
 }
 
 /** Read a rejection; undefined when malformed. */
@@ -210,6 +230,11 @@ export function parseOutput(body: JsonObject): TaskOutput | undefined {
   if (!isText(data, OUTPUT_CHUNK_BYTES * 2) || !/^[A-Za-z0-9+/]*={0,2}$/.test(data))
     return undefined;
   return { re, seq, stream, data: Buffer.from(data, 'base64') };
+}
+
+/** A keepalive's body: the nonce of the request it is about. */
+export function parseAlive(body: JsonObject): string | undefined {
+  return isText(body.re, 64) ? body.re : undefined;
 }
 
 /** The nonce of the request an envelope answers (`re`), when it has one. */

@@ -16,6 +16,8 @@ import type { EnvelopeSigner } from '../protocol/signed.ts';
 import type { InboundMessage, Target, Transport } from '../transport/transport.ts';
 import { runJobProcess } from './job-process.ts';
 import {
+  KEEPALIVE_MS,
+  REQUEST_LIFETIME_MS,
   TASK_KINDS,
   TASK_VERSION,
   acceptedToJson,
@@ -35,6 +37,8 @@ export interface WorkerOptions {
   readonly audit: GateDeps<PolicyDecision>['audit'];
   /** The policy as loaded now; a policy that does not load denies everything (its error says why). */
   readonly policy: () => Policy | Error;
+  /** How often a running task says it still runs (`task.alive`); KEEPALIVE_MS by default. */
+  readonly keepaliveMs?: number;
   /** What sandbox this machine has; detected at the first job when absent. */
   readonly sandboxSupport?: SandboxSupport;
   readonly log: (level: 'debug' | 'info' | 'warn', message: string) => void;
@@ -48,11 +52,17 @@ interface RunningTask {
 }
 
 const SEND_TIMEOUT_MS = 30_000;
+/** Early cancels remembered at most (each for a request's lifetime). */
+const MAX_EARLY_CANCELS = 1000;
+/** A nonce as envelopes spell it: base64url of 16 bytes, no padding (protocol/signed.ts). */
+const NONCE = /^[A-Za-z0-9_-]{21}[AQgw]$/;
 
 /** Serves task requests on one transport. */
 export class Worker {
   readonly #options: WorkerOptions;
   readonly #running = new Map<string, RunningTask>();
+  /** Cancels that arrived before their request was admitted: nonce → the requester's agent. */
+  readonly #cancelledEarly = new Map<string, string>();
   readonly #done = new Set<Promise<void>>();
   #transport: Transport | undefined;
   #unsubscribe: (() => void) | undefined;
@@ -96,7 +106,8 @@ export class Worker {
     if (!transport) return;
     const replyTo: Target = { kind: 'direct', address: message.from };
     const raw = message.payload.body;
-    const nonce = typeof raw.nonce === 'string' ? raw.nonce : undefined;
+    // Junk whose nonce is not one cannot be answered: a signed answer's `re` must be a nonce.
+    const nonce = typeof raw.nonce === 'string' && NONCE.test(raw.nonce) ? raw.nonce : undefined;
     if (message.target.kind !== 'direct') {
       this.#options.log(
         'warn',
@@ -186,16 +197,46 @@ export class Worker {
       rule: decision.rule ?? 0,
       controller,
     });
+    // Its cancel overtook it (both are sent at once when a run stops right after asking).
+    if (this.#cancelledEarly.get(request.nonce) === request.agent) {
+      this.#cancelledEarly.delete(request.nonce);
+      this.#running.delete(request.nonce);
+      await this.#answer(replyTo, TASK_KINDS.rejected, request.nonce, {
+        stage: 'cancelled',
+        reason: 'cancelled by its requester before it started',
+      });
+      return;
+    }
     const timeoutMs = Math.min(limits.timeoutMs, spec.timeoutMs ?? limits.timeoutMs);
     const output = new TaskOutputSender(transport, replyTo, request.nonce, (error) => {
       this.#options.log('warn', `output of task ${request.nonce} not sent: ${messageOf(error)}`);
     });
+    const keepaliveMs = this.#options.keepaliveMs ?? KEEPALIVE_MS;
+    // So the requester can tell a long quiet job from a dead worker.
+    const alive = setInterval(() => {
+      transport
+        .send(
+          replyTo,
+          {
+            type: 'payload',
+            payload: { kind: TASK_KINDS.alive, version: TASK_VERSION, body: { re: request.nonce } },
+          },
+          { timeoutMs: SEND_TIMEOUT_MS },
+        )
+        .catch((error: unknown) => {
+          this.#options.log('debug', `keepalive of ${request.nonce} not sent: ${messageOf(error)}`);
+        });
+    }, keepaliveMs);
+    let acceptance: Promise<void> = Promise.resolve();
     try {
       const sandbox = limits.requireSandbox ? 'required' : 'preferred';
       // Asked for on the first job, not at start: most hosts never run one.
       const support = this.#options.sandboxSupport ?? detectSandbox();
       const willSandbox = support.kind === 'bubblewrap';
-      await this.#answer(
+      // Sent while the process starts rather than before: on a busy conversation the send
+      // queues behind earlier answers, and the job need not queue with it. The result and a
+      // late rejection still go after it (#answer never throws).
+      acceptance = this.#answer(
         replyTo,
         TASK_KINDS.accepted,
         request.nonce,
@@ -203,6 +244,7 @@ export class Worker {
           sandboxed: willSandbox,
           timeoutMs,
           maxOutputBytes: limits.maxOutputBytes,
+          keepaliveMs,
         }),
       );
       const result = await runJobProcess({
@@ -229,9 +271,11 @@ export class Worker {
         kind: TASK_KINDS.result,
         summary: `${spec.run}/${spec.job}/${spec.step}: exit ${String(result.exitCode)}${result.timedOut ? ', timed out' : ''}${result.cancelled ? ', cancelled' : ''}`,
       });
+      await acceptance;
       await this.#answer(replyTo, TASK_KINDS.result, request.nonce, body);
     } catch (error) {
       await output.flush().catch(() => undefined);
+      await acceptance;
       this.#options.audit.append({
         event: 'task failed to start',
         decision: 'failed',
@@ -243,6 +287,7 @@ export class Worker {
         reason: messageOf(error),
       });
     } finally {
+      clearInterval(alive);
       this.#running.delete(request.nonce);
     }
   }
@@ -252,10 +297,18 @@ export class Worker {
     const envelope = parseEnvelope(message.payload.body);
     if (typeof envelope === 'string') return;
     const target = envelope.body.re;
-    const task = typeof target === 'string' ? this.#running.get(target) : undefined;
+    if (typeof target !== 'string') return;
+    const task = this.#running.get(target);
     const trusted = this.#options.trust.lookup(envelope.agent, envelope.key);
-    if (!task || !trusted || task.agent !== envelope.agent) return;
+    if (!trusted || (task && task.agent !== envelope.agent)) return;
     if (!verifySignature(envelope, publicKeyFromRaw(trusted.key))) return;
+    if (!task) {
+      // Its request may still be on the way or in the gate: remember the cancel for a while.
+      if (this.#cancelledEarly.size >= MAX_EARLY_CANCELS) this.#cancelledEarly.clear();
+      this.#cancelledEarly.set(target, envelope.agent);
+      setTimeout(() => this.#cancelledEarly.delete(target), REQUEST_LIFETIME_MS).unref();
+      return;
+    }
     this.#options.audit.append({
       event: 'task cancelled',
       decision: 'info',

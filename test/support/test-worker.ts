@@ -23,32 +23,52 @@ export interface TestWorker {
   readonly bossKey: SigningKey;
   /** The audit log's path. */
   readonly audit: string;
+  /** What the worker logged, as `level: message`. */
+  readonly logs: readonly string[];
   stop(): Promise<void>;
 }
 
+/** What else a test may set: its agent id, the requester key it trusts, its keepalive. */
+export interface TestWorkerOptions {
+  readonly agent?: string;
+  readonly bossKey?: SigningKey;
+  readonly keepaliveMs?: number;
+}
+
 /** Start a worker on `transport`; `policy` adds lines to its [[allow]] rule. */
-export function startTestWorker(transport: Transport, dir: string, policy = ''): TestWorker {
+export function startTestWorker(
+  transport: Transport,
+  dir: string,
+  policy = '',
+  options: TestWorkerOptions = {},
+): TestWorker {
   const workerKey = generateSigningKey();
-  const bossKey = generateSigningKey();
-  const trust = new TrustStore(join(dir, 'worker-config'));
+  const bossKey = options.bossKey ?? generateSigningKey();
+  // A second worker in the same directory (another agent id) keeps its own files.
+  const own = options.agent === undefined ? '' : `-${options.agent}`;
+  const trust = new TrustStore(join(dir, `worker-config${own}`));
   trust.add({ agent: TEST_BOSS, key: bossKey.publicRaw, via: 'manual' });
-  const policyFile = join(dir, 'policy.toml');
+  const policyFile = join(dir, `policy${own}.toml`);
   writeFileSync(
     policyFile,
     `[[allow]]\nrequester = "${TEST_BOSS}"\ncommands = ["/bin/sh"]\ncwd = ["${dir}"]\nrequire_sandbox = false\n${policy}`,
     { mode: 0o600 },
   );
-  const audit = join(dir, 'audit.jsonl');
-  const replay = new ReplayGuard(join(dir, 'worker-data'));
+  const audit = join(dir, `audit${own}.jsonl`);
+  const replay = new ReplayGuard(join(dir, `worker-data${own}`));
+  const logs: string[] = [];
   const worker = new Worker({
-    agent: TEST_WORKER,
+    agent: options.agent ?? TEST_WORKER,
     key: workerKey,
+    ...(options.keepaliveMs === undefined ? {} : { keepaliveMs: options.keepaliveMs }),
     trust,
     replay,
     audit: new AuditLog(audit),
     policy: () => loadPolicy(policyFile),
     sandboxSupport: { kind: 'none', reason: 'not needed in these tests' },
-    log: () => undefined,
+    log: (level, message) => {
+      logs.push(`${level}: ${message}`);
+    },
   });
   worker.start(transport);
   return {
@@ -56,6 +76,7 @@ export function startTestWorker(transport: Transport, dir: string, policy = ''):
     workerKey,
     bossKey,
     audit,
+    logs,
     stop: async () => {
       await worker.stop();
       replay.close();

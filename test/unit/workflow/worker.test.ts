@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -7,6 +7,7 @@ import { signEnvelope } from '../../../src/protocol/signed.ts';
 import { verifyAuditLog } from '../../../src/security/audit-log.ts';
 import { generateSigningKey, type SigningKey } from '../../../src/security/signing-key.ts';
 import { FakeNetwork, type FakeTransport } from '../../../src/transport/fake.ts';
+import type { Transport } from '../../../src/transport/transport.ts';
 import { runRemoteTask, type TaskOutcome } from '../../../src/workflow/task-client.ts';
 import { TASK_KINDS, taskSpecToJson, type TaskSpec } from '../../../src/workflow/task-protocol.ts';
 import type { Worker } from '../../../src/workflow/worker.ts';
@@ -192,6 +193,35 @@ describe('the worker and the requesting side, on the fake network', () => {
     if (outcome.kind === 'result') assert.equal(outcome.result.cancelled, true);
     assert.doesNotMatch(output, /never/);
     assert.equal(b.worker.running, 0);
+  });
+
+  it('runs a request delivered twice once, and its requester follows that run', async () => {
+    const b = await bed();
+    // A network that delivers every message twice (a resent stanza, a repeated sync).
+    const twice = new Proxy(b.bossT, {
+      get(target, prop, receiver) {
+        if (prop !== 'send') {
+          const value: unknown = Reflect.get(target, prop, receiver);
+          return typeof value === 'function' ? (value.bind(target) as unknown) : value;
+        }
+        return async (...args: Parameters<Transport['send']>) => {
+          const receipt = await target.send(...args);
+          await target.send(...args);
+          return receipt;
+        };
+      },
+    });
+    const ran = join(b.dir, 'ran');
+    const outcome = await runRemoteTask(twice, {
+      agent: BOSS,
+      key: b.bossKey,
+      worker: { agent: WORKER, address: b.workerT.address, publicKey: b.workerKey.publicRaw },
+      spec: spec(b, `sleep 0.3; echo once >> ${ran}`),
+      answerTimeoutMs: 5000,
+    });
+    assert.equal(outcome.kind, 'result', JSON.stringify(outcome));
+    if (outcome.kind === 'result') assert.equal(outcome.result.exitCode, 0);
+    assert.equal(readFileSync(ran, 'utf8'), 'once\n');
   });
 
   it('believes answers only from the worker asked, signed by its key', async () => {
