@@ -56,6 +56,8 @@ export const COMMANDS: readonly string[] = [
   'workflow',
   'workflow validate',
   'workflow run',
+  'workflow status',
+  'workflow logs',
   'verify',
   'backup',
   'backup enable',

@@ -4,7 +4,7 @@
  * out — each step a signed task request to the job's worker (task-client.ts), steps of a job
  * one after another on the same worker, independent jobs at once — and reports every event.
  */
-import { messageOf } from '../errors.ts';
+import { messageOf, NetworkError } from '../errors.ts';
 import type { EnvelopeSigner } from '../protocol/signed.ts';
 import type { Transport } from '../transport/transport.ts';
 import { interpolate } from './expressions-template.ts';
@@ -43,17 +43,42 @@ export type RunEvent =
       readonly line: string;
     }
   | {
+      /** The job's agent stopped answering; the job moves to another agent if one matches. */
+      readonly type: 'worker-lost';
+      readonly job: string;
+      readonly agent: string;
+      readonly reason: string;
+    }
+  | {
       readonly type: 'job-finished';
       readonly job: string;
+      readonly attempt: number;
       readonly ok: boolean;
+      readonly outputs: Readonly<Record<string, string>>;
       readonly error?: string;
       readonly ms: number;
     }
   | { readonly type: 'job-skipped'; readonly job: string; readonly reason: string }
+  | { readonly type: 'run-cancelling' }
   | { readonly type: 'run-finished'; readonly result: RunResult; readonly ms: number };
 
-/** Finds the worker for a job's `runs-on`; a reason when there is none. */
-export type WorkerResolver = (runsOn: RunsOn, job: string) => WorkerRef | string;
+/**
+ * Finds the worker for a job's `runs-on`, leaving out the agents in `exclude` (lost during
+ * this run); a reason when there is none.
+ */
+export type WorkerResolver = (
+  runsOn: RunsOn,
+  job: string,
+  exclude: ReadonlySet<string>,
+) => ResolvedWorker | string;
+
+/** A job's worker, and the transport that reaches it when it is not the run's own. */
+export interface ResolvedWorker extends WorkerRef {
+  readonly transport?: Transport;
+}
+
+/** How many times one attempt of a job moves to another agent after losing its agent. */
+const MAX_MOVES = 2;
 
 /** What a run needs. */
 export interface RunOptions {
@@ -67,6 +92,8 @@ export interface RunOptions {
   readonly signal: AbortSignal;
   readonly onEvent: (event: RunEvent) => void;
   readonly now?: () => number;
+  /** Go on from this state (a resumed run) instead of starting afresh. */
+  readonly initialState?: RunState;
 }
 
 /** Run the workflow to the end (or until cancelled); resolves with how it ended. */
@@ -75,7 +102,8 @@ export async function runWorkflow(
 ): Promise<{ result: RunResult; state: RunState }> {
   const now = options.now ?? Date.now;
   const started = now();
-  let state = createRunState(options.workflow, options.inputs, started);
+  let state = options.initialState ?? createRunState(options.workflow, options.inputs, started);
+  const lost = new Set<string>();
   const running = new Map<string, { controller: AbortController; done: Promise<void> }>();
   let cancelled = false;
   const wake = { resolve: (): void => undefined };
@@ -87,6 +115,7 @@ export async function runWorkflow(
     for (;;) {
       if (options.signal.aborted && !cancelled) {
         cancelled = true;
+        options.onEvent({ type: 'run-cancelling' });
         const update = cancel(state, now());
         state = update.state;
         for (const action of update.actions)
@@ -98,13 +127,15 @@ export async function runWorkflow(
       for (const action of update.actions) {
         if (action.type === 'start') {
           const controller = new AbortController();
-          const done = runJob(options, action, controller.signal).then((outcome) => {
+          const done = runJob(options, action, controller.signal, lost).then((outcome) => {
             state = onJobFinished(state, action.jobId, outcome, now());
             running.delete(action.jobId);
             options.onEvent({
               type: 'job-finished',
               job: action.jobId,
+              attempt: action.attempt,
               ok: outcome.ok,
+              outputs: outcome.outputs ?? {},
               ...(outcome.error === undefined ? {} : { error: outcome.error }),
               ms: now() - (state.jobs[action.jobId]?.startedAt ?? now()),
             });
@@ -123,6 +154,8 @@ export async function runWorkflow(
       wake.resolve = () => {
         timer.resolve(undefined);
       };
+      // Aborted while this pass started jobs (the listener woke an older timer): go round now.
+      if (options.signal.aborted && !cancelled) timer.resolve(undefined);
       const handle =
         waitUntil === undefined
           ? undefined
@@ -142,15 +175,45 @@ export async function runWorkflow(
   }
 }
 
-/** One attempt of a job: its steps one after another on one worker. */
+/**
+ * One attempt of a job: its steps one after another on one worker. When that worker stops
+ * answering (its machine or process died), the attempt starts over on another matching agent
+ * — a lost agent is not the job's failure, so it uses none of the job's retries.
+ */
 async function runJob(
   options: RunOptions,
   action: Extract<SchedulerAction, { type: 'start' }>,
   signal: AbortSignal,
+  lost: Set<string>,
 ): Promise<JobOutcome> {
   const job = options.workflow.jobs[action.jobId] as Job;
-  const worker = options.resolveWorker(job.runsOn, action.jobId);
-  if (typeof worker === 'string') return { ok: false, error: worker };
+  for (let moves = 0; ; moves++) {
+    const worker = options.resolveWorker(job.runsOn, action.jobId, lost);
+    if (typeof worker === 'string') {
+      const gone = moves > 0 ? ` (lost: ${[...lost].join(', ')})` : '';
+      return { ok: false, error: `${worker}${gone}` };
+    }
+    const outcome = await runJobOn(options, action, signal, worker);
+    if (!('lost' in outcome)) return outcome;
+    lost.add(worker.agent);
+    options.onEvent({
+      type: 'worker-lost',
+      job: action.jobId,
+      agent: worker.agent,
+      reason: outcome.lost,
+    });
+    if (signal.aborted || moves >= MAX_MOVES) return { ok: false, error: outcome.lost };
+  }
+}
+
+/** The steps of one attempt on one worker; `lost` when the worker stopped answering. */
+async function runJobOn(
+  options: RunOptions,
+  action: Extract<SchedulerAction, { type: 'start' }>,
+  signal: AbortSignal,
+  worker: ResolvedWorker,
+): Promise<JobOutcome | { lost: string }> {
+  const job = options.workflow.jobs[action.jobId] as Job;
   options.onEvent({
     type: 'job-started',
     job: action.jobId,
@@ -188,10 +251,10 @@ async function runJob(
     });
     let outcome;
     try {
-      outcome = await runRemoteTask(options.transport, {
+      outcome = await runRemoteTask(worker.transport ?? options.transport, {
         agent: options.agent,
         key: options.key,
-        worker,
+        worker: { agent: worker.agent, address: worker.address, publicKey: worker.publicKey },
         spec: {
           ...spec,
           ...(Number.isFinite(timeoutMs) ? { timeoutMs: Math.ceil(timeoutMs) } : {}),
@@ -202,7 +265,9 @@ async function runJob(
         },
       });
     } catch (error) {
-      return { ok: false, error: `step ${stepId} on ${worker.agent}: ${messageOf(error)}` };
+      const message = `step ${stepId} on ${worker.agent}: ${messageOf(error)}`;
+      if (error instanceof NetworkError && !signal.aborted) return { lost: message };
+      return { ok: false, error: message };
     } finally {
       lines.end();
     }

@@ -37,7 +37,11 @@ export function resumeState(json: string): RunState {
       `run state: ${problem}; the file is damaged or from another version of mx-agent`,
     );
   }
-  const state = data as RunState;
+  return resumeFrom(data as RunState);
+}
+
+/** A state ready to go on: succeeded jobs kept, all others pending again, not cancelled. */
+export function resumeFrom(state: RunState): RunState {
   const jobs = Object.fromEntries(
     Object.entries(state.jobs).map(([id, job]): [string, JobRunState] => [
       id,
@@ -71,8 +75,8 @@ function stateProblem(data: unknown): string | undefined {
   return undefined;
 }
 
-/** The parts of a Workflow the scheduler relies on. */
-function workflowShapeProblem(workflow: unknown): string | undefined {
+/** The parts of a Workflow the scheduler relies on: what is wrong with them, if anything. */
+export function workflowShapeProblem(workflow: unknown): string | undefined {
   if (!isRecord(workflow) || typeof workflow.name !== 'string') return 'expected a workflow';
   if (!isStringRecord(workflow.env) || !isRecord(workflow.inputs)) return 'expected env and inputs';
   if (!isRecord(workflow.jobs) || Object.keys(workflow.jobs).length === 0) return 'expected jobs';

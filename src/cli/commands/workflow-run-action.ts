@@ -3,27 +3,168 @@ import type { OptionValues } from 'commander';
 import { AgentSettingsStore } from '../../config/agent-settings.ts';
 import { resolvePaths } from '../../config/paths.ts';
 import { securityFiles } from '../../config/security-files.ts';
-import { WorkspaceList } from '../../config/workspace-list.ts';
 import type { DiscoveredAgent } from '../../discovery/agents.ts';
-import { discoverAgents } from '../../discovery/discover.ts';
-import { UsageError, quote } from '../../errors.ts';
-import { loadOrCreateSigningKey } from '../../security/signing-key.ts';
+import { discoverAgents, type DiscoverySource } from '../../discovery/discover.ts';
+import { RefusedError, UsageError, quote } from '../../errors.ts';
+import { loadOrCreateSigningKey, type SigningKey } from '../../security/signing-key.ts';
 import { TrustStore } from '../../security/trust-store.ts';
-import type { Transport } from '../../transport/transport.ts';
-import { runWorkflow, type RunEvent, type WorkerResolver } from '../../workflow/orchestrator.ts';
+import type { Network, Transport } from '../../transport/transport.ts';
+import {
+  runWorkflow,
+  type RunEvent,
+  type RunOptions,
+  type WorkerResolver,
+} from '../../workflow/orchestrator.ts';
+import { readRunRecords, replayRun, RunJournal } from '../../workflow/run-journal.ts';
+import type { RunResult, RunState } from '../../workflow/scheduler.ts';
+import { resumeFrom } from '../../workflow/scheduler-state.ts';
 import { resolveInputs } from '../../workflow/workflow-inputs.ts';
-import { withProfileTransport } from '../connect.ts';
+import type { InputValue, Workflow } from '../../workflow/workflow-types.ts';
 import type { CliContext } from '../context.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
+import { listOption, stringOption } from '../option-values.ts';
+import { connectProfiles, selectedProfiles, sourcesFor } from '../profile-sources.ts';
 import { readWorkflowFile } from './workflow-action.ts';
-import { listOption } from '../option-values.ts';
 
-/** `workflow run FILE [--input K=V]...`: run it across the agents of your workspaces. */
+/** A run id: `run-` and 12 hex digits. */
+export const RUN_ID = /^run-[0-9a-f]{12}$/;
+
+/**
+ * `workflow run FILE [--input K=V]... [--workspace W]`, or `workflow run --resume RUN`: run it
+ * across the agents of every logged-in profile's workspaces (Matrix and XMPP together), with
+ * its journal in one workspace so that it can be followed and resumed from anywhere.
+ */
 export async function runWorkflowFile(
-  file: string,
+  file: string | undefined,
   values: OptionValues,
   context: CliContext,
 ): Promise<void> {
+  const resume = stringOption(values, 'resume');
+  if ((file === undefined) === (resume === undefined))
+    throw new UsageError('expected a workflow FILE, or --resume RUN to go on with a run');
+  if (resume !== undefined && !RUN_ID.test(resume))
+    throw new UsageError(`expected a run id like run-0123456789ab, got ${quote(resume)}`);
+  if (resume !== undefined && listOption(values, 'input').length > 0)
+    throw new UsageError('--input goes with a FILE: a resumed run keeps the inputs it had');
+  const fresh = file === undefined ? undefined : prepareRun(file, values);
+  const paths = resolvePaths();
+  const key = loadOrCreateSigningKey(securityFiles(paths).keyDir);
+  const agent = new AgentSettingsStore(paths).read().id;
+  const wanted = stringOption(values, 'workspace');
+  const profiles = selectedProfiles(context);
+  const transports = await connectProfiles(profiles, context);
+  let result: RunResult;
+  try {
+    const sources = await sourcesFor(
+      profiles,
+      transports,
+      wanted === undefined ? [] : [wanted],
+      context,
+    );
+    if (sources.length === 0)
+      throw new RefusedError('no profile could connect, so no agent can be reached');
+    const home =
+      resume === undefined
+        ? journalHome(sources, wanted)
+        : await findRun(sources, resume, context, key);
+    let run: Pick<RunOptions, 'workflow' | 'inputs' | 'runId'> & { initialState?: RunState };
+    let nextSeq = 0;
+    if (fresh !== undefined) {
+      run = { ...fresh, runId: `run-${randomBytes(6).toString('hex')}` };
+    } else {
+      const found = home?.found;
+      if (found === undefined) throw new UsageError(`no run ${resume ?? ''} found`);
+      const replayed = replayRun(found);
+      if (replayed.result === 'succeeded') {
+        context.output.result({ run: found.run, result: 'succeeded', resumed: false }, () => {
+          return `run ${found.run} already succeeded: nothing to resume`;
+        });
+        return;
+      }
+      run = {
+        workflow: found.workflow,
+        inputs: found.inputs,
+        runId: found.run,
+        initialState: resumeFrom(replayed.state),
+      };
+      nextSeq = (found.records.at(-1)?.seq ?? 0) + 1;
+    }
+    const { agents } = await discoverAgents(sources, { signal: context.signal });
+    const resolveWorker = workerResolver(
+      sources,
+      agents,
+      new TrustStore(securityFiles(paths).keyDir),
+    );
+    const { output } = context;
+    const journal =
+      home === undefined
+        ? undefined
+        : new RunJournal({
+            transport: home.transport,
+            workspace: home.workspace,
+            key,
+            agent,
+            run: run.runId,
+            nextSeq,
+            warn: (m) => {
+              output.warn(m);
+            },
+          });
+    const jobCount = Object.keys(run.workflow.jobs).length;
+    if (journal === undefined)
+      output.warn('no workspace to keep the run in: it cannot be followed or resumed elsewhere');
+    else if (run.initialState === undefined)
+      await journal.begin(run.workflow, run.inputs, Date.now());
+    else journal.resumed();
+    const done =
+      run.initialState === undefined
+        ? 0
+        : Object.values(run.initialState.jobs).filter((j) => j.status === 'succeeded').length;
+    output.info(
+      run.initialState === undefined
+        ? `run ${run.runId} of "${run.workflow.name}" (${String(jobCount)} job(s))${home ? ` in ${home.workspace}` : ''}`
+        : `resuming run ${run.runId} of "${run.workflow.name}": ${String(done)} of ${String(jobCount)} job(s) already succeeded`,
+    );
+    // In a terminal, a live view of the DAG; otherwise one line (or JSON event) per event.
+    const view =
+      output.stdio.stdout.isTTY === true && !output.options.json
+        ? (await import('../../ui/workflow-view.ts')).startWorkflowView({
+            runId: run.runId,
+            workflow: run.workflow,
+            stdout: process.stdout,
+            ...(run.initialState === undefined ? {} : { resumed: run.initialState.jobs }),
+          })
+        : undefined;
+    const onEvent = (event: RunEvent): void => {
+      journal?.event(event);
+      if (view) view.onEvent(event);
+      else output.line({ run: run.runId, ...event }, () => describe(event));
+    };
+    try {
+      ({ result } = await runWorkflow({
+        transport: sources[0]?.transport as Transport,
+        agent,
+        key,
+        ...run,
+        resolveWorker,
+        signal: context.signal,
+        onEvent,
+      }));
+    } finally {
+      await view?.done();
+      await journal?.close();
+    }
+  } finally {
+    await Promise.allSettled(transports.map((t) => (t ? t.close() : Promise.resolve())));
+  }
+  if (result === 'failed') context.exitWith(EXIT_CODES.remote);
+}
+
+/** Read and check the file and its inputs before connecting to anything. */
+function prepareRun(
+  file: string,
+  values: OptionValues,
+): { workflow: Workflow; inputs: Readonly<Record<string, InputValue>> } {
   const workflow = readWorkflowFile(file);
   const given: Record<string, string> = {};
   for (const pair of listOption(values, 'input')) {
@@ -31,53 +172,68 @@ export async function runWorkflowFile(
     if (eq <= 0) throw new UsageError(`expected --input NAME=VALUE, got ${quote(pair)}`);
     given[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
-  const inputs = resolveInputs(workflow, given);
-  const paths = resolvePaths();
-  const key = loadOrCreateSigningKey(securityFiles(paths).keyDir);
-  const agent = new AgentSettingsStore(paths).read().id;
-  const runId = `run-${randomBytes(6).toString('hex')}`;
-  const { output } = context;
-  const result = await withProfileTransport(context, async (transport, profile) => {
-    const workspaces = new WorkspaceList(paths).of(profile.name);
-    const { agents } = await discoverAgents([{ profile: profile.name, transport, workspaces }], {
-      signal: context.signal,
-    });
-    const resolveWorker = workerResolver(
-      transport,
-      agents,
-      new TrustStore(securityFiles(paths).keyDir),
-    );
-    output.info(
-      `run ${runId} of "${workflow.name}" (${String(Object.keys(workflow.jobs).length)} job(s))`,
-    );
-    return runWorkflow({
-      transport,
-      agent,
-      key,
-      workflow,
-      inputs,
-      runId,
-      resolveWorker,
-      signal: context.signal,
-      onEvent: (event) => {
-        output.line({ run: runId, ...event }, () => describe(event));
-      },
-    });
-  });
-  if (result.result === 'failed') context.exitWith(EXIT_CODES.remote);
+  return { workflow, inputs: resolveInputs(workflow, given) };
 }
 
-/** Pick the worker of each job: the agent named, or a live, trusted agent with the capabilities. */
+/** Where a new run keeps its journal: --workspace, else the first workspace of the first profile. */
+function journalHome(
+  sources: readonly DiscoverySource[],
+  wanted: string | undefined,
+): { transport: Transport; workspace: string; found?: undefined } | undefined {
+  for (const source of sources) {
+    const workspace = source.workspaces[0];
+    if (workspace !== undefined) return { transport: source.transport, workspace };
+  }
+  if (wanted !== undefined) throw new UsageError(`no profile is in the workspace ${quote(wanted)}`);
+  return undefined;
+}
+
+/** The workspace whose history holds run `id`, with what it says; only our own runs resume. */
+async function findRun(
+  sources: readonly DiscoverySource[],
+  id: string,
+  context: CliContext,
+  key: SigningKey,
+): Promise<
+  | {
+      transport: Transport;
+      workspace: string;
+      found: Awaited<ReturnType<typeof readRunRecords>>;
+    }
+  | undefined
+> {
+  const { locateRun } = await import('./workflow-status-action.ts');
+  const located = await locateRun(sources, id, context);
+  if (located.found.fingerprint !== key.fingerprint)
+    throw new RefusedError(
+      `run ${id} was started by agent ${located.found.agent} (key ${located.found.fingerprint}); only the agent that started a run can resume it`,
+    );
+  return located;
+}
+
+/**
+ * Pick the worker of each job: the agent named, or a live agent you trust (with the key on its
+ * card) that offers the capabilities, reached on any network you have a profile for; among
+ * several, the one given the fewest jobs of this run, then the least loaded.
+ */
 function workerResolver(
-  transport: Transport,
+  sources: readonly DiscoverySource[],
   agents: readonly DiscoveredAgent[],
   trust: TrustStore,
 ): WorkerResolver {
   const used = new Map<string, number>();
   const trusted = trust.list();
-  const addressOf = (a: DiscoveredAgent): string | undefined =>
-    a.card.addresses.find((x) => x.network === transport.network)?.address;
-  return (runsOn, job) => {
+  const transports = new Map<Network, Transport>();
+  for (const s of sources)
+    if (!transports.has(s.transport.network)) transports.set(s.transport.network, s.transport);
+  const route = (a: DiscoveredAgent): { address: string; transport: Transport } | undefined => {
+    for (const entry of a.card.addresses) {
+      const transport = transports.get(entry.network);
+      if (transport !== undefined) return { address: entry.address, transport };
+    }
+    return undefined;
+  };
+  return (runsOn, job, exclude) => {
     const candidates =
       'agent' in runsOn
         ? agents.filter((a) => a.id === runsOn.agent)
@@ -89,11 +245,14 @@ function workerResolver(
     const usable = candidates.filter(
       (a) =>
         a.liveness === 'active' &&
-        addressOf(a) !== undefined &&
+        !exclude.has(a.id) &&
+        route(a) !== undefined &&
         trusted.some((t) => t.agent === a.id && t.fingerprint === a.card.signingKey),
     );
     if (usable.length === 0) {
       const a = candidates[0] as DiscoveredAgent;
+      if (candidates.every((c) => exclude.has(c.id)))
+        return `job ${job}: every ${wanted} stopped answering during this run`;
       if (!trusted.some((t) => t.agent === a.id))
         return `job ${job}: ${a.card.name} (${a.id}) is not trusted here: check its fingerprint ${a.card.signingKey ?? '(none)'} with its owner, then \`mx-agent trust add ${a.id} ${a.card.signingKey ?? 'FINGERPRINT'}\``;
       return `job ${job}: no ${wanted} is active and trusted with the key on its card right now`;
@@ -106,11 +265,18 @@ function workerResolver(
     const entry = trusted.find(
       (t) => t.agent === pick.id && t.fingerprint === pick.card.signingKey,
     );
-    return { agent: pick.id, address: addressOf(pick) as string, publicKey: entry?.key ?? '' };
+    const way = route(pick) as { address: string; transport: Transport };
+    return {
+      agent: pick.id,
+      address: way.address,
+      publicKey: entry?.key ?? '',
+      transport: way.transport,
+    };
   };
 }
 
-function describe(event: RunEvent): string {
+/** One event as a line of text. */
+export function describe(event: RunEvent): string {
   switch (event.type) {
     case 'job-started':
       return `[${event.job}] started on ${event.agent}${event.attempt > 1 ? ` (attempt ${String(event.attempt)})` : ''}`;
@@ -118,12 +284,16 @@ function describe(event: RunEvent): string {
       return `[${event.job}] $ ${event.command}`;
     case 'output':
       return `[${event.job}] ${event.line}`;
+    case 'worker-lost':
+      return `! ${event.job}: lost ${event.agent} (${event.reason}); trying another agent`;
     case 'job-finished':
       return event.ok
         ? `✓ ${event.job} (${(event.ms / 1000).toFixed(1)} s)`
         : `✗ ${event.job}: ${event.error ?? 'failed'}`;
     case 'job-skipped':
       return `- ${event.job} skipped: ${event.reason}`;
+    case 'run-cancelling':
+      return 'cancelling: stopping the running jobs on their agents…';
     case 'run-finished':
       return `workflow ${event.result} in ${(event.ms / 1000).toFixed(1)} s`;
   }

@@ -1,0 +1,240 @@
+import type { OptionValues } from 'commander';
+import { resolvePaths } from '../../config/paths.ts';
+import { securityFiles } from '../../config/security-files.ts';
+import type { DiscoverySource } from '../../discovery/discover.ts';
+import { UsageError, quote } from '../../errors.ts';
+import { loadOrCreateSigningKey } from '../../security/signing-key.ts';
+import { TrustStore } from '../../security/trust-store.ts';
+import type { Transport } from '../../transport/transport.ts';
+import {
+  RunNotFoundError,
+  readRunRecords,
+  replayRun,
+  type JournalRecord,
+  type RunRecords,
+} from '../../workflow/run-journal.ts';
+import type { CliContext } from '../context.ts';
+import { stringOption } from '../option-values.ts';
+import { connectProfiles, selectedProfiles, sourcesFor } from '../profile-sources.ts';
+import { RUN_ID } from './workflow-run-action.ts';
+
+/** A run found in a workspace's history. */
+export interface LocatedRun {
+  readonly transport: Transport;
+  readonly workspace: string;
+  readonly found: RunRecords;
+}
+
+/** Look for run `id` in every workspace of the sources; a UsageError when none has it. */
+export async function locateRun(
+  sources: readonly DiscoverySource[],
+  id: string,
+  context: CliContext,
+): Promise<LocatedRun> {
+  const looked: string[] = [];
+  for (const source of sources) {
+    for (const workspace of source.workspaces) {
+      looked.push(workspace);
+      try {
+        const found = await readRunRecords(source.transport, workspace, id, {
+          signal: context.signal,
+        });
+        return { transport: source.transport, workspace, found };
+      } catch (error) {
+        if (!(error instanceof RunNotFoundError)) throw error;
+      }
+    }
+  }
+  throw new UsageError(
+    looked.length === 0
+      ? `no workspace to look for run ${id} in: join the workspace it ran in, or give --workspace`
+      : `no run ${id} in ${looked.join(', ')}: check the id (\`workflow run\` printed it), or give --workspace`,
+  );
+}
+
+/** Connect every selected profile, find the run, and hand it to `work`. */
+async function withRun<T>(
+  id: string,
+  values: OptionValues,
+  context: CliContext,
+  work: (run: LocatedRun) => T,
+): Promise<T> {
+  if (!RUN_ID.test(id))
+    throw new UsageError(`expected a run id like run-0123456789ab, got ${quote(id)}`);
+  const profiles = selectedProfiles(context);
+  const transports = await connectProfiles(profiles, context);
+  try {
+    const wanted = stringOption(values, 'workspace');
+    const sources = await sourcesFor(
+      profiles,
+      transports,
+      wanted === undefined ? [] : [wanted],
+      context,
+    );
+    return work(await locateRun(sources, id, context));
+  } finally {
+    await Promise.allSettled(transports.map((t) => (t ? t.close() : Promise.resolve())));
+  }
+}
+
+/** One job in `workflow status`. */
+interface JobRow {
+  readonly job: string;
+  readonly status: string;
+  readonly agent?: string;
+  readonly attempts: number;
+  readonly ms?: number;
+  readonly reason?: string;
+  readonly outputs: Readonly<Record<string, string>>;
+}
+
+/** `workflow status RUN`: where each job of a run is, from the run's journal. */
+export async function showRunStatus(
+  id: string,
+  values: OptionValues,
+  context: CliContext,
+): Promise<void> {
+  const report = await withRun(id, values, context, ({ workspace, found }) => {
+    const replayed = replayRun(found);
+    const now = Date.now();
+    const jobs: JobRow[] = Object.entries(replayed.state.jobs).map(([job, s]) => {
+      const end = s.finishedAt ?? (s.status === 'running' ? now : undefined);
+      const agent = replayed.agents[job];
+      const reason = s.reason ?? s.error;
+      return {
+        job,
+        status: s.status,
+        ...(agent === undefined ? {} : { agent }),
+        attempts: s.attempts,
+        ...(s.startedAt === undefined || end === undefined ? {} : { ms: end - s.startedAt }),
+        ...(reason === undefined ? {} : { reason }),
+        outputs: s.outputs,
+      };
+    });
+    return {
+      run: found.run,
+      workflow: found.workflow.name,
+      workspace,
+      agent: found.agent,
+      fingerprint: found.fingerprint,
+      key: keyStanding(found),
+      result: replayed.result ?? 'running',
+      startedAt: new Date(found.startedAt).toISOString(),
+      lastRecordAt: new Date(replayed.lastAt).toISOString(),
+      resumes: replayed.resumes,
+      missingRecords: replayed.gaps,
+      rejectedRecords: found.rejected,
+      jobs,
+    };
+  });
+  context.output.result(report, () => {
+    const ago = Math.round((Date.now() - Date.parse(report.lastRecordAt)) / 1000);
+    const lines = [
+      `run ${report.run} of "${report.workflow}" in ${report.workspace}`,
+      `by ${report.agent} (${report.key}), started ${report.startedAt}${report.resumes > 0 ? `, resumed ${String(report.resumes)}×` : ''}`,
+      report.result === 'running'
+        ? `running — last record ${String(ago)} s ago (if its orchestrator died: \`mx-agent workflow run --resume ${report.run}\`)`
+        : report.result,
+    ];
+    if (report.missingRecords > 0 || report.rejectedRecords > 0)
+      lines.push(
+        `warning: ${String(report.missingRecords)} record(s) missing, ${String(report.rejectedRecords)} not believed (wrong key or malformed)`,
+      );
+    const width = Math.max(3, ...report.jobs.map((j) => j.job.length));
+    for (const j of report.jobs) {
+      const time = j.ms === undefined ? '' : ` ${(j.ms / 1000).toFixed(1)} s`;
+      const tries = j.attempts > 1 ? ` (${String(j.attempts)} attempts)` : '';
+      const on = j.agent === undefined ? '' : ` on ${j.agent}`;
+      const why = j.reason === undefined || j.status === 'succeeded' ? '' : `: ${j.reason}`;
+      lines.push(`  ${j.job.padEnd(width)}  ${j.status.padEnd(9)}${on}${time}${tries}${why}`);
+    }
+    return lines.join('\n');
+  });
+}
+
+/** `workflow logs RUN [JOB]`: what the run's steps printed, from its journal. */
+export async function showRunLogs(
+  id: string,
+  job: string | undefined,
+  values: OptionValues,
+  context: CliContext,
+): Promise<void> {
+  const records = await withRun(id, values, context, ({ found }) => {
+    if (job !== undefined && !Object.hasOwn(found.workflow.jobs, job))
+      throw new UsageError(
+        `run ${id} has no job ${quote(job)}; its jobs: ${Object.keys(found.workflow.jobs).join(', ')}`,
+      );
+    return found.records.filter(
+      (r) => job === undefined || ('job' in r.entry && r.entry.job === job),
+    );
+  });
+  const { output } = context;
+  for (const record of records) {
+    for (const line of logLines(record))
+      output.line({ run: id, at: record.at, ...line.json }, () => line.text);
+  }
+}
+
+function logLines(record: JournalRecord): { json: object; text: string }[] {
+  const e = record.entry;
+  switch (e.t) {
+    case 'job':
+      return [
+        {
+          json: { type: 'job-started', job: e.job, attempt: e.attempt, agent: e.agent },
+          text: `[${e.job}] started on ${e.agent}${e.attempt > 1 ? ` (attempt ${String(e.attempt)})` : ''}`,
+        },
+      ];
+    case 'step':
+      return [
+        {
+          json: { type: 'step-started', job: e.job, step: e.step, command: e.command },
+          text: `[${e.job}] $ ${e.command}`,
+        },
+      ];
+    case 'out':
+      return e.lines.map(([stream, line]) => ({
+        json: { type: 'output', job: e.job, stream: stream === 'o' ? 'stdout' : 'stderr', line },
+        text: `[${e.job}] ${line}`,
+      }));
+    case 'lost':
+      return [
+        {
+          json: { type: 'worker-lost', job: e.job, agent: e.agent, reason: e.reason },
+          text: `! ${e.job}: lost ${e.agent} (${e.reason})`,
+        },
+      ];
+    case 'done':
+      return [
+        {
+          json: { type: 'job-finished', job: e.job, ok: e.ok, outputs: e.outputs, error: e.error },
+          text: e.ok ? `✓ ${e.job}` : `✗ ${e.job}: ${e.error ?? 'failed'}`,
+        },
+      ];
+    case 'skip':
+      return [
+        {
+          json: { type: 'job-skipped', job: e.job, reason: e.reason },
+          text: `- ${e.job} skipped: ${e.reason}`,
+        },
+      ];
+    case 'resumed':
+      return [{ json: { type: 'run-resumed' }, text: '— resumed —' }];
+    case 'cancel':
+      return [{ json: { type: 'run-cancelling' }, text: 'cancelling' }];
+    case 'end':
+      return [{ json: { type: 'run-finished', result: e.result }, text: `workflow ${e.result}` }];
+    case 'run':
+      return [];
+  }
+}
+
+/** Whose key signed the run, as this installation sees it. */
+function keyStanding(found: RunRecords): string {
+  const dir = securityFiles(resolvePaths()).keyDir;
+  if (loadOrCreateSigningKey(dir).fingerprint === found.fingerprint) return 'this agent';
+  const trusted = new TrustStore(dir)
+    .list()
+    .some((t) => t.agent === found.agent && t.fingerprint === found.fingerprint);
+  return trusted ? 'a key you trust' : `key ${found.fingerprint}, not trusted here`;
+}

@@ -1,0 +1,209 @@
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, it } from 'node:test';
+import { HeadlessScreen } from '../../../src/stream/screen.ts';
+import { startWorkflowView, type WorkflowView } from '../../../src/ui/workflow-view.ts';
+import { parseWorkflow } from '../../../src/workflow/workflow-parse.ts';
+import type { Workflow } from '../../../src/workflow/workflow-types.ts';
+
+/** A terminal of `columns`×`rows`: what ink writes lands on a headless xterm screen. */
+class FakeTerminal extends Writable {
+  readonly isTTY = true;
+  columns: number;
+  rows: number;
+  readonly screen: HeadlessScreen;
+  #parsed: Promise<void> = Promise.resolve();
+
+  constructor(columns: number, rows: number) {
+    super();
+    this.columns = columns;
+    this.rows = rows;
+    this.screen = new HeadlessScreen(columns, rows, { scrollback: 500 });
+  }
+
+  override _write(chunk: Buffer, _encoding: string, callback: () => void): void {
+    // A terminal's line discipline (ONLCR) turns each \n into \r\n; do what it does.
+    const bytes = Buffer.from(chunk.toString('utf8').replaceAll('\n', '\r\n'), 'utf8');
+    this.#parsed = this.screen.write(new Uint8Array(bytes));
+    this.#parsed.then(callback, callback);
+  }
+
+  /** The user resized the window. */
+  async resize(columns: number, rows: number): Promise<void> {
+    await this.screen.resize(columns, rows);
+    [this.columns, this.rows] = [columns, rows];
+    this.emit('resize');
+  }
+
+  /** The visible screen once everything written so far is parsed. */
+  async lines(): Promise<string[]> {
+    await this.#parsed;
+    return this.screen.lines();
+  }
+}
+
+const terminals: FakeTerminal[] = [];
+const views: WorkflowView[] = [];
+afterEach(async () => {
+  await Promise.all(views.splice(0).map((view) => view.done()));
+  for (const terminal of terminals.splice(0)) terminal.screen.dispose();
+});
+
+const workflow = parseWorkflow(
+  `name: pipeline
+jobs:
+  build:
+    runs-on: agt-abcdefghijklmnop
+    steps: [{ run: make }]
+  lint:
+    runs-on: agt-abcdefghijklmnop
+    steps: [{ run: lint }]
+  test:
+    needs: build
+    runs-on: agt-abcdefghijklmnop
+    steps: [{ run: ./test.sh }]
+  release:
+    needs: [test, lint]
+    runs-on: agt-abcdefghijklmnop
+    steps: [{ run: release }]
+`,
+  'pipeline.yml',
+);
+
+function start(flow: Workflow, columns: number, rows: number, clock = { t: 0 }) {
+  const terminal = new FakeTerminal(columns, rows);
+  terminals.push(terminal);
+  const view = startWorkflowView({
+    runId: 'run-0123abcd',
+    workflow: flow,
+    stdout: terminal,
+    now: () => clock.t,
+    interactive: true,
+  });
+  views.push(view);
+  return { terminal, view, clock };
+}
+
+/** Poll the screen until `expected` shows (ink draws on its own timers). */
+async function until(terminal: FakeTerminal, expected: RegExp): Promise<string> {
+  let screen = '';
+  for (let i = 0; i < 60; i++) {
+    screen = (await terminal.lines()).join('\n');
+    if (expected.test(screen)) return screen;
+    await sleep(50);
+  }
+  assert.fail(`the screen never matched ${String(expected)}:\n${screen}`);
+}
+
+describe('workflow view on a terminal', () => {
+  it('draws the header, each job with its state, and the Ctrl-C hint', async () => {
+    const { terminal, view, clock } = start(workflow, 80, 24);
+    clock.t = 1000;
+    view.onEvent({ type: 'job-started', job: 'build', attempt: 1, agent: 'agt-alpha' });
+    view.onEvent({ type: 'output', job: 'build', stream: 'stdout', line: 'compiling main.c' });
+    clock.t = 4000;
+    view.onEvent({
+      type: 'job-finished',
+      job: 'lint',
+      attempt: 1,
+      ok: false,
+      outputs: {},
+      error: 'step lint exited with 2',
+      ms: 900,
+    });
+    const screen = await until(terminal, /compiling/);
+    const lines = screen.split('\n');
+    assert.equal(lines[0], 'workflow pipeline  run-0123abcd  4s');
+    assert.equal(lines[1], '● 1 running  ✗ 1 failed  ○ 2 pending');
+    assert.equal(lines[2], '● build    agt-alpha      3s  compiling main.c');
+    assert.equal(lines[3], '✗ lint                    0s  step lint exited with 2');
+    assert.equal(lines[4], '○ test                        needs build');
+    assert.equal(lines[5], '○ release                     needs test');
+    assert.equal(lines[6], 'Ctrl-C cancels the run');
+  });
+
+  it('ticks the running clock once a second without events', async () => {
+    const { terminal, view, clock } = start(workflow, 80, 24);
+    view.onEvent({ type: 'job-started', job: 'build', attempt: 1, agent: 'agt-alpha' });
+    await until(terminal, /build +agt-alpha +0s/);
+    clock.t = 65_000;
+    await until(terminal, /build +agt-alpha +1m05s/);
+  });
+
+  it('cuts a long output line at the terminal width', async () => {
+    const { terminal, view } = start(workflow, 40, 12);
+    view.onEvent({ type: 'job-started', job: 'build', attempt: 1, agent: 'agt-alpha' });
+    view.onEvent({ type: 'output', job: 'build', stream: 'stdout', line: 'x'.repeat(200) });
+    const screen = await until(terminal, /xxx/);
+    const row = screen.split('\n').find((line) => line.includes('xxx')) ?? '';
+    assert.equal(row.length, 40);
+    assert.ok(row.endsWith('…'), row);
+  });
+
+  it('leaves the final frame on screen after done', async () => {
+    const { terminal, view, clock } = start(workflow, 80, 24);
+    for (const job of ['build', 'lint', 'test', 'release']) {
+      view.onEvent({ type: 'job-started', job, attempt: 1, agent: 'agt-alpha' });
+      view.onEvent({ type: 'job-finished', job, attempt: 1, ok: true, outputs: {}, ms: 2000 });
+    }
+    clock.t = 9000;
+    view.onEvent({ type: 'run-finished', result: 'succeeded', ms: 8500 });
+    await view.done();
+    const lines = (await terminal.lines()).filter((line) => line !== '');
+    assert.equal(lines[0], 'workflow pipeline  run-0123abcd  8s');
+    assert.equal(lines[1], '✓ 4 succeeded');
+    assert.equal(lines.at(-1), 'workflow succeeded in 8s');
+    assert.equal(lines.length, 7);
+    // Drawn once more after done, nothing changes: the view has stopped.
+    view.onEvent({ type: 'job-started', job: 'build', attempt: 2, agent: 'agt-alpha' });
+    await sleep(150);
+    assert.deepEqual(
+      (await terminal.lines()).filter((line) => line !== ''),
+      lines,
+    );
+  });
+
+  it('fits 200 jobs in the terminal height, keeping running and failed ones', async () => {
+    const jobs = Array.from(
+      { length: 200 },
+      (_, i) => `  j${String(i)}:\n    runs-on: agt-abcdefghijklmnop\n    steps: [{ run: x }]\n`,
+    ).join('');
+    const big = parseWorkflow(`name: big\njobs:\n${jobs}`, 'big.yml');
+    const { terminal, view } = start(big, 80, 20);
+    view.onEvent({ type: 'job-started', job: 'j180', attempt: 1, agent: 'agt-alpha' });
+    view.onEvent({ type: 'job-started', job: 'j90', attempt: 1, agent: 'agt-alpha' });
+    view.onEvent({
+      type: 'job-finished',
+      job: 'j90',
+      attempt: 1,
+      ok: false,
+      outputs: {},
+      error: 'boom',
+      ms: 10,
+    });
+    view.onEvent({ type: 'run-cancelling' });
+    const screen = await until(terminal, /cancelling/);
+    const lines = screen.split('\n').filter((line) => line !== '');
+    assert.ok(lines.length < 20, screen);
+    assert.ok(
+      lines.some((line) => /^● j180 /.test(line)),
+      screen,
+    );
+    assert.ok(
+      lines.some((line) => /^✗ j90 +agt-alpha +0s {2}boom$/.test(line)),
+      screen,
+    );
+    assert.ok(lines.includes('… 185 more: 185 cancelled'), screen);
+    assert.equal(lines.at(-1), 'cancelling: stopping running jobs… Ctrl-C again quits at once');
+  });
+
+  it('fits the rows again when the terminal gets shorter', async () => {
+    const { terminal, view } = start(workflow, 80, 24);
+    view.onEvent({ type: 'job-started', job: 'build', attempt: 1, agent: 'agt-alpha' });
+    await until(terminal, /needs test, lint/);
+    await terminal.resize(80, 6);
+    const screen = await until(terminal, /… 3 more: 3 pending/);
+    assert.ok(/^● build /m.test(screen), screen);
+  });
+});
