@@ -48,7 +48,7 @@ export function ok(r: CliResult, what: string): CliResult {
 }
 
 /** A new installation logged in to a new account of `net`. */
-async function newAgent(
+export async function newAgent(
   net: WorkflowNetwork,
   label: string,
   extra: NodeJS.ProcessEnv,
@@ -81,7 +81,10 @@ async function newAgent(
 }
 
 /** `trust add` each of `others` as `who`, retrying while their cards are not seen yet. */
-async function trustAll(who: WorkflowAgent, others: readonly WorkflowAgent[]): Promise<void> {
+export async function trustAll(
+  who: WorkflowAgent,
+  others: readonly WorkflowAgent[],
+): Promise<void> {
   for (const o of others) {
     for (let i = 0; ; i++) {
       const r = await who.run(['trust', 'add', o.id, o.fingerprint]);
