@@ -15,7 +15,8 @@ import {
   type RunOptions,
   type WorkerResolver,
 } from '../../workflow/orchestrator.ts';
-import { readRunRecords, replayRun, RunJournal } from '../../workflow/run-journal.ts';
+import { RunJournal } from '../../workflow/run-journal.ts';
+import { readRunRecords, replayRun } from '../../workflow/run-replay.ts';
 import type { RunResult, RunState } from '../../workflow/scheduler.ts';
 import { resumeFrom } from '../../workflow/scheduler-state.ts';
 import { resolveInputs } from '../../workflow/workflow-inputs.ts';

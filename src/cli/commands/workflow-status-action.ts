@@ -6,13 +6,13 @@ import { UsageError, quote } from '../../errors.ts';
 import { loadOrCreateSigningKey } from '../../security/signing-key.ts';
 import { TrustStore } from '../../security/trust-store.ts';
 import type { Transport } from '../../transport/transport.ts';
+import type { JournalRecord } from '../../workflow/run-records.ts';
 import {
   RunNotFoundError,
   readRunRecords,
   replayRun,
-  type JournalRecord,
   type RunRecords,
-} from '../../workflow/run-journal.ts';
+} from '../../workflow/run-replay.ts';
 import type { CliContext } from '../context.ts';
 import { stringOption } from '../option-values.ts';
 import { connectProfiles, selectedProfiles, sourcesFor } from '../profile-sources.ts';

@@ -8,13 +8,9 @@ import { generateSigningKey } from '../../../src/security/signing-key.ts';
 import { FakeNetwork } from '../../../src/transport/fake.ts';
 import type { Transport } from '../../../src/transport/transport.ts';
 import { runWorkflow, type RunEvent } from '../../../src/workflow/orchestrator.ts';
-import {
-  JOURNAL_KIND,
-  JOURNAL_VERSION,
-  readRunRecords,
-  replayRun,
-  RunJournal,
-} from '../../../src/workflow/run-journal.ts';
+import { RunJournal } from '../../../src/workflow/run-journal.ts';
+import { JOURNAL_KIND, JOURNAL_VERSION } from '../../../src/workflow/run-records.ts';
+import { readRunRecords, replayRun } from '../../../src/workflow/run-replay.ts';
 import { resumeFrom } from '../../../src/workflow/scheduler-state.ts';
 import { parseWorkflow } from '../../../src/workflow/workflow-parse.ts';
 import { TEST_BOSS, TEST_WORKER, startTestWorker } from '../../support/test-worker.ts';
