@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startCli, stopHosts } from './cli.ts';
+import { startCliInPty } from './pty-cli.ts';
 import { ok, workflowAgents, type WorkflowAgent, type WorkflowNetwork } from './workflow-agents.ts';
 
 /** Register the scenarios. */
@@ -113,6 +114,21 @@ jobs:
       assert.doesNotMatch(logs, /\[second\]/);
       const again = ok(await boss.run(['workflow', 'run', '--resume', run]), 'resume again');
       assert.match(again.stdout, /already succeeded: nothing to resume/);
+    });
+
+    it('shows the run as a live view of its DAG in a terminal', async () => {
+      // durable.yml again, now that `go` exists: both jobs finish at once.
+      const pty = await startCliInPty(['workflow', 'run', join(dir, 'durable.yml')], boss.env, {
+        cols: 100,
+        rows: 20,
+      });
+      assert.equal(await pty.exited, 0, pty.screen());
+      // eslint-disable-next-line no-control-regex
+      const text = pty.screen().replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+      assert.match(text, /✓ first/);
+      assert.match(text, /✓ second/);
+      assert.match(text, /workflow succeeded/);
+      assert.match(text, /second got kept/);
     });
 
     it('reports a worker killed mid-job and moves the job to another matching agent', async () => {
