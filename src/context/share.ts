@@ -5,6 +5,7 @@
  * Either way the payload names the bundle's sha256, checked before anything is believed.
  */
 import { MxAgentError, RemoteFailureError, messageOf } from '../errors.ts';
+import { isBlobRef } from '../transport/blob-ref.ts';
 import type {
   BlobRef,
   InboundMessage,
@@ -242,15 +243,4 @@ function parseSummary(value: unknown): ShareSummary | undefined {
 
 function isCount(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
-}
-
-function isBlobRef(value: unknown): value is BlobRef {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const v = value as JsonObject;
-  return (
-    typeof v.uri === 'string' &&
-    isCount(v.size) &&
-    typeof v.sha256 === 'string' &&
-    /^[0-9a-f]{64}$/.test(v.sha256)
-  );
 }

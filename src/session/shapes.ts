@@ -3,11 +3,11 @@
  * the socket comes from JSON.parse, so an object here is already a JSON object; these guards
  * check the shape the interface promises (src/transport/transport.ts).
  */
+export { isBlobRef } from '../transport/blob-ref.ts';
 import type {
   Advertisement,
   Availability,
   BlobMeta,
-  BlobRef,
   ConnectionState,
   DirectoryEntry,
   DirectoryQuery,
@@ -82,18 +82,6 @@ export function isOutbound(value: unknown): value is Outbound {
 export function isBlobMeta(value: unknown): value is BlobMeta {
   return (
     isObject(value) && isOptional(value.contentType, isString) && isOptional(value.name, isString)
-  );
-}
-
-/** A reference to stored bytes. */
-export function isBlobRef(value: unknown): value is BlobRef {
-  return (
-    isObject(value) &&
-    isString(value.uri) &&
-    typeof value.size === 'number' &&
-    isString(value.sha256) &&
-    isBlobMeta(value) &&
-    isOptional(value.extra, isObject)
   );
 }
 

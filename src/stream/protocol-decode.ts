@@ -3,7 +3,8 @@
  * payload is untrusted input: every field is checked for type and range, so nothing malformed
  * reaches a renderer or a pty.
  */
-import type { BlobRef, JsonObject, JsonValue, Payload } from '../transport/transport.ts';
+import { isBlobRef } from '../transport/blob-ref.ts';
+import type { JsonObject, JsonValue, Payload } from '../transport/transport.ts';
 import { STREAM_ID, type Bytes, type StreamEvent } from './protocol.ts';
 
 /** What a payload turned out to be. */
@@ -125,22 +126,6 @@ function bytes(b: JsonObject): Bytes {
   const blob = b.blob;
   if (!isBlobRef(blob)) return fail('data', 'base64 bytes or a blob reference', blob);
   return { blob };
-}
-
-function isBlobRef(v: JsonValue | undefined): v is BlobRef & JsonObject {
-  return (
-    typeof v === 'object' &&
-    v !== null &&
-    !Array.isArray(v) &&
-    typeof v.uri === 'string' &&
-    typeof v.size === 'number' &&
-    Number.isSafeInteger(v.size) &&
-    v.size >= 0 &&
-    typeof v.sha256 === 'string' &&
-    /^[0-9a-f]{64}$/.test(v.sha256) &&
-    (v.extra === undefined ||
-      (typeof v.extra === 'object' && v.extra !== null && !Array.isArray(v.extra)))
-  );
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
