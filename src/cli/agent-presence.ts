@@ -13,7 +13,9 @@ import { accountId, type Profile } from '../config/profile.ts';
 import { WorkspaceList } from '../config/workspace-list.ts';
 import { Announcer } from '../discovery/announcer.ts';
 import { buildCard } from '../discovery/card-build.ts';
-import type { AgentAddress, AgentCard } from '../discovery/card.ts';
+import type { AgentAddress, AgentCard, Skill } from '../discovery/card.ts';
+import { toolSkills } from '../discovery/tool-skills.ts';
+import { loadPolicy } from '../security/policy.ts';
 import { DEFAULT_HEARTBEAT_MS } from '../discovery/heartbeat.ts';
 import { messageOf } from '../errors.ts';
 import type { HostCompanion } from '../session/host.ts';
@@ -32,16 +34,31 @@ export function currentCard(version: string, heartbeatMs = heartbeatInterval()):
   const paths = resolvePaths();
   const settings = new AgentSettingsStore(paths).read();
   const profiles = openProfileStore().list();
-  const key = loadOrCreateSigningKey(securityFiles(paths).keyDir);
+  const files = securityFiles(paths);
+  const key = loadOrCreateSigningKey(files.keyDir);
   return buildCard(settings, {
     addresses: profiles.map(addressOf),
     signingKey: { fingerprint: key.fingerprint, publicRaw: key.publicRaw },
+    tools: policyTools(files.policy),
     version,
     heartbeatMs,
     updated: Math.floor(
-      Math.max(mtime(join(paths.config, 'agent.json')), mtime(join(paths.config, 'profiles.json'))),
+      Math.max(
+        mtime(join(paths.config, 'agent.json')),
+        mtime(join(paths.config, 'profiles.json')),
+        mtime(files.policy),
+      ),
     ),
   });
+}
+
+/** The tools policy.toml offers; none while it does not load (the worker then denies all). */
+function policyTools(file: string): Skill[] {
+  try {
+    return toolSkills(loadPolicy(file));
+  } catch {
+    return [];
+  }
 }
 
 /**

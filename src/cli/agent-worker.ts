@@ -2,8 +2,11 @@
  * Wiring the worker (src/workflow/worker.ts) into a profile's session host: this
  * installation's agent id and signing key, its trust store, replay store, audit log and
  * policy.toml (read again for every request, so an edit applies at once; a policy that does
- * not load denies everything and says why).
+ * not load denies everything and says why), and the approvals store where jobs wait for
+ * `mx-agent approvals approve` (MX_AGENT_APPROVAL_WINDOW_MS: how long, 10 min by default).
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { AgentSettingsStore } from '../config/agent-settings.ts';
 import { resolvePaths } from '../config/paths.ts';
 import { securityFiles } from '../config/security-files.ts';
@@ -11,6 +14,7 @@ import { messageOf } from '../errors.ts';
 import { AuditLog } from '../security/audit-log.ts';
 import { loadPolicy } from '../security/policy.ts';
 import type { Policy } from '../security/policy-types.ts';
+import { APPROVALS_FILE, ApprovalStore } from '../security/approvals.ts';
 import { ReplayGuard } from '../security/replay-guard.ts';
 import { loadOrCreateSigningKey } from '../security/signing-key.ts';
 import { TrustStore } from '../security/trust-store.ts';
@@ -18,6 +22,7 @@ import type { HostLog } from '../session/log.ts';
 import type { Transport } from '../transport/transport.ts';
 import { KEEPALIVE_MS } from '../workflow/task-protocol.ts';
 import { Worker } from '../workflow/worker.ts';
+import { APPROVAL_WINDOW_MS } from '../workflow/worker-approvals.ts';
 import { millisecondsSetting } from './option-values.ts';
 
 /** A started worker and how to stop it. */
@@ -36,6 +41,7 @@ export function startWorker(transport: Transport, log: HostLog): RunningWorker {
     check: (...args: Parameters<ReplayGuard['check']>) => store().check(...args),
     record: (...args: Parameters<ReplayGuard['record']>) => store().record(...args),
   };
+  let approvals: ApprovalStore | undefined;
   let reported = '';
   const policy = (): Policy | Error => {
     try {
@@ -59,6 +65,15 @@ export function startWorker(transport: Transport, log: HostLog): RunningWorker {
       process.env.MX_AGENT_TASK_KEEPALIVE_MS,
       KEEPALIVE_MS,
     ),
+    approvals: {
+      open: () => (approvals ??= new ApprovalStore(files.replayDir)),
+      exists: () => existsSync(join(files.replayDir, APPROVALS_FILE)),
+    },
+    approvalWindowMs: millisecondsSetting(
+      'MX_AGENT_APPROVAL_WINDOW_MS',
+      process.env.MX_AGENT_APPROVAL_WINDOW_MS,
+      APPROVAL_WINDOW_MS,
+    ),
     log,
   });
   worker.start(transport);
@@ -66,6 +81,7 @@ export function startWorker(transport: Transport, log: HostLog): RunningWorker {
     stop: async () => {
       await worker.stop();
       opened?.close();
+      approvals?.close();
     },
   };
 }

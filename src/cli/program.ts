@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { MxAgentError, messageOf } from '../errors.ts';
+import { approvalsCommand } from './commands/approvals.ts';
 import { auditCommand } from './commands/audit.ts';
 import { cardCommand } from './commands/card.ts';
 import { contextCommand } from './commands/context-cmd.ts';
@@ -91,6 +92,7 @@ function buildProgram(version: string, context: ContextSource): Command {
     trustCommand,
     policyCommand,
     auditCommand,
+    approvalsCommand,
     workflowCommand,
     verifyCommand,
     backupCommand,

@@ -12,7 +12,7 @@ export interface SecurityFiles {
   readonly keyDir: string;
   /** `policy.toml`: who may run what here (deny by default). */
   readonly policy: string;
-  /** Where the replay store (`replay.sqlite`) lives. */
+  /** Where the replay store (`replay.sqlite`) and held jobs (`approvals.sqlite`) live. */
   readonly replayDir: string;
   /** The hash-chained audit log. */
   readonly audit: string;

@@ -1,6 +1,7 @@
 /** Making this agent's card from its settings and the profiles it has. */
 import type { AgentSettings } from '../config/agent-settings.ts';
-import { CARD_VERSION, type AgentAddress, type AgentCard } from './card.ts';
+import { CARD_VERSION, type AgentAddress, type AgentCard, type Skill } from './card.ts';
+import { mergeSkills } from './tool-skills.ts';
 
 /** What a card is made of besides the settings. */
 export interface CardFacts {
@@ -8,6 +9,8 @@ export interface CardFacts {
   readonly version: string;
   readonly heartbeatMs: number;
   readonly signingKey?: { readonly fingerprint: string; readonly publicRaw: string };
+  /** The tools its policy offers (tool-skills.ts), listed before the skills of the settings. */
+  readonly tools?: readonly Skill[];
   /** When the settings last changed; cards compare by it. */
   readonly updated: number;
 }
@@ -22,7 +25,7 @@ export function buildCard(settings: AgentSettings, facts: CardFacts): AgentCard 
     ...(settings.owner === undefined ? {} : { owner: settings.owner }),
     kind: settings.kind,
     capabilities: [...settings.capabilities].sort(),
-    skills: settings.skills,
+    skills: mergeSkills(facts.tools ?? [], settings.skills),
     addresses: facts.addresses,
     ...(facts.signingKey === undefined
       ? {}

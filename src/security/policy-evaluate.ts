@@ -81,12 +81,13 @@ function denied(reasons: string[]): PolicyDecision {
 function admitted(rule: PolicyRule, request: JobRequest, resolution: Resolution): PolicyDecision {
   const command = resolution.command.found ? resolution.command.real : '';
   const cwd = resolution.cwd ?? '';
+  const what = request.tool === undefined ? 'run' : `use tool ${request.tool}, which runs`;
   return {
     allowed: true,
     rule: rule.index,
-    reasons: [`${label(rule)} admits ${request.requester.agent} to run ${command} in ${cwd}`],
+    reasons: [`${label(rule)} admits ${request.requester.agent} to ${what} ${command} in ${cwd}`],
     limits: rule.limits,
-    resolved: { command, cwd, env: { ...request.env } },
+    resolved: { command, args: [...request.args], cwd, env: { ...request.env } },
   };
 }
 
@@ -137,7 +138,13 @@ function* ruleMisses(
       yield `it admits this requester only through ${rule.workspaces.join(', ')}, and the request came ${came}`;
     }
   }
-  if (resolution.command.found) yield* commandMisses(policy, rule, request, resolution.command);
+  // A tool's command and directory are the owner's own: the rule admits it by name.
+  if (request.tool !== undefined) {
+    if (!rule.tools.includes(request.tool))
+      yield `tool ${request.tool} is not one of its tools (${rule.tools.join(', ') || 'none'})`;
+  } else if (resolution.command.found) {
+    yield* commandMisses(policy, rule, request, resolution.command);
+  }
   for (const [i, arg] of request.args.entries()) {
     const pattern = rule.denyArgs.find((re) => re.test(arg));
     if (pattern !== undefined) {
@@ -145,7 +152,8 @@ function* ruleMisses(
     }
   }
   const cwd = resolution.cwd;
-  if (cwd !== undefined && !rule.cwds.some((dir) => isWithin(dir.real, cwd))) {
+  const cwdChecked = request.tool === undefined && cwd !== undefined;
+  if (cwdChecked && !rule.cwds.some((dir) => isWithin(dir.real, cwd))) {
     const dirs = rule.cwds.map((dir) => dir.real).join(', ') || 'none resolved';
     yield `cwd ${cwd} is not inside its directories (${dirs})`;
   }

@@ -11,7 +11,11 @@ export function explainDecision(decision: PolicyDecision): string {
   for (const reason of decision.reasons) lines.push(`  - ${reason}`);
   if (decision.resolved !== undefined) {
     const names = Object.keys(decision.resolved.env);
-    lines.push(`  runs: ${decision.resolved.command}`);
+    // Arguments as JSON strings when they need it, so a tool's filled-in argv reads unambiguously.
+    const argv = [decision.resolved.command, ...decision.resolved.args].map((arg) =>
+      /^[\w@%+=:,./-]+$/.test(arg) ? arg : JSON.stringify(arg),
+    );
+    lines.push(`  runs: ${argv.join(' ')}`);
     lines.push(`  in: ${decision.resolved.cwd}`);
     lines.push(`  env: ${names.length === 0 ? 'none from the request' : names.join(', ')}`);
   }

@@ -14,7 +14,14 @@ import {
   isWorkspacePattern,
   normalizeIdentity,
 } from './policy-requester.ts';
-import type { AllowedCommand, AllowedDirectory, PolicyLimits, PolicyRule } from './policy-types.ts';
+import { readTools } from './policy-tools-schema.ts';
+import type {
+  AllowedCommand,
+  AllowedDirectory,
+  PolicyLimits,
+  PolicyRule,
+  PolicyTool,
+} from './policy-types.ts';
 import {
   readCount,
   readDuration,
@@ -52,6 +59,7 @@ const RULE_KEYS = [
   'deny_args',
   'cwd',
   'env',
+  'tools',
   ...LIMIT_KEYS,
 ] as const;
 
@@ -65,6 +73,7 @@ export interface ResolveContext {
 export interface PolicyContent {
   readonly maxConcurrent: number;
   readonly rules: PolicyRule[];
+  readonly tools: PolicyTool[];
   readonly warnings: string[];
 }
 
@@ -76,7 +85,7 @@ export function readPolicy(
   source: ValueSource,
   context: ResolveContext,
 ): PolicyContent {
-  rejectUnknown(source, '', doc, ['defaults', 'allow']);
+  rejectUnknown(source, '', doc, ['defaults', 'allow', 'tools']);
   const defaultsTable =
     doc['defaults'] === undefined ? {} : asTable(source, 'defaults', doc['defaults']);
   rejectUnknown(source, 'defaults', defaultsTable, DEFAULTS_KEYS);
@@ -87,11 +96,12 @@ export function readPolicy(
     throw valueError(source, 'allow', '[[allow]] tables (a list of rules)', allow);
   }
   const warnings: string[] = [];
+  const tools = readTools(source, doc['tools'], { ...context, warnings });
   const rules = allow.map((entry: unknown, index) => {
     const key = `allow[${String(index)}]`;
     const table = asTable(source, key, entry);
     rejectUnknown(source, key, table, RULE_KEYS);
-    const rule = readRule(source, key, table, { ...context, warnings });
+    const rule = readRule(source, key, table, { ...context, warnings, tools: tools.declared });
     const line = source.positions.get(key)?.line;
     return {
       index,
@@ -101,7 +111,7 @@ export function readPolicy(
       limits: readLimits(source, key, table, defaults),
     };
   });
-  return { maxConcurrent: defaults.maxConcurrent, rules, warnings };
+  return { maxConcurrent: defaults.maxConcurrent, rules, tools: tools.tools, warnings };
 }
 
 function asTable(source: ValueSource, key: string, value: unknown): Table {
@@ -164,14 +174,14 @@ function readDenyArgs(source: ValueSource, key: string, value: unknown): RegExp[
 
 type RuleBody = Pick<
   PolicyRule,
-  'requesters' | 'workspaces' | 'commands' | 'denyArgs' | 'cwds' | 'env'
+  'requesters' | 'workspaces' | 'commands' | 'denyArgs' | 'cwds' | 'env' | 'tools'
 >;
 
 function readRule(
   source: ValueSource,
   key: string,
   table: Table,
-  context: ResolveContext & { warnings: string[] },
+  context: ResolveContext & { warnings: string[]; tools: readonly string[] },
 ): RuleBody {
   const required = (name: string, expected: string): unknown => {
     if (table[name] === undefined) {
@@ -198,22 +208,36 @@ function readRule(
           WORKSPACE_FORMS,
           isWorkspacePattern,
         ).map(normalizeIdentity);
+  const toolsExpected = `the name of a [tools.NAME] table (${context.tools.join(', ') || 'none declared'})`;
+  const tools =
+    table['tools'] === undefined
+      ? []
+      : readStrings(source, `${key}.tools`, table['tools'], toolsExpected, (item) =>
+          context.tools.includes(item),
+        );
+  // A rule for tools alone needs no commands, nor directories to run them in.
+  const toolsOnly = tools.length > 0 && table['commands'] === undefined;
   const commandsExpected = 'a command name like "npm" or an absolute path like "/usr/bin/make"';
-  const commands = readStrings(
-    source,
-    `${key}.commands`,
-    required('commands', commandsExpected),
-    commandsExpected,
-    (item) => item !== '' && !item.includes('\0') && (!item.includes('/') || isAbsolute(item)),
-  );
+  const commands = toolsOnly
+    ? []
+    : readStrings(
+        source,
+        `${key}.commands`,
+        required('commands', commandsExpected),
+        commandsExpected,
+        (item) => item !== '' && !item.includes('\0') && (!item.includes('/') || isAbsolute(item)),
+      );
   const cwdExpected = 'an absolute directory like "/srv/build" or "~/src/app"';
-  const cwds = readStrings(
-    source,
-    `${key}.cwd`,
-    required('cwd', cwdExpected),
-    cwdExpected,
-    (item) => isAbsolute(item) || item === '~' || item.startsWith('~/'),
-  );
+  const cwds =
+    toolsOnly && table['cwd'] === undefined
+      ? []
+      : readStrings(
+          source,
+          `${key}.cwd`,
+          required('cwd', cwdExpected),
+          cwdExpected,
+          (item) => isAbsolute(item) || item === '~' || item.startsWith('~/'),
+        );
   const env =
     table['env'] === undefined
       ? []
@@ -238,6 +262,7 @@ function readRule(
     denyArgs: readDenyArgs(source, `${key}.deny_args`, table['deny_args']),
     cwds: resolveDirectories(key, cwds, context),
     env,
+    tools,
   };
 }
 

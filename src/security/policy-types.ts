@@ -56,6 +56,8 @@ export interface PolicyRule {
   readonly cwds: readonly AllowedDirectory[];
   /** Environment names a request may set: exact names, or prefixes written `NAME*`. */
   readonly env: readonly string[];
+  /** Names of the `[tools.NAME]` this rule admits (policy-tools.ts). */
+  readonly tools: readonly string[];
   readonly limits: PolicyLimits;
 }
 
@@ -70,6 +72,8 @@ export interface Policy {
   /** The worker-wide cap: jobs at once on this worker, all requesters together. */
   readonly maxConcurrent: number;
   readonly rules: readonly PolicyRule[];
+  /** The `[tools.NAME]` tables whose command and directory resolved, in file order. */
+  readonly tools: readonly PolicyTool[];
   /** Entries that could not be resolved on this machine and so admit nothing. */
   readonly warnings: readonly string[];
 }
@@ -96,12 +100,19 @@ export interface JobRequest {
   readonly cwd: string;
   /** Variables the requester asks for; the job gets these and nothing else from anywhere. */
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * Set when the request calls this `[tools.NAME]`: command, args and cwd are then the tool's,
+   * and a rule admits it by listing the tool instead of by its commands and directories.
+   */
+  readonly tool?: string;
 }
 
 /** What the worker runs once a request is admitted. */
 export interface ResolvedJob {
   /** Absolute real path of the executable. */
   readonly command: string;
+  /** Its arguments, exactly as they will be passed. */
+  readonly args: readonly string[];
   /** Real path of the working directory. */
   readonly cwd: string;
   /** The requested environment, every name of which the rule allows. */
@@ -128,4 +139,27 @@ export interface RunningJobs {
    * count: never more than the total, so a cap can only be enforced too early, never too late.
    */
   readonly runningByRule?: readonly number[];
+}
+
+/** One input of a tool: what a requester's `with` value must be. */
+export interface ToolInput {
+  readonly type: 'string' | 'integer' | 'boolean';
+  /** The pattern as written; a string value must match all of it. */
+  readonly pattern?: string;
+  readonly required: boolean;
+  readonly default?: string | number | boolean;
+  readonly description?: string;
+}
+
+/** A `[tools.NAME]` table: a fixed command line with holes the requester's inputs fill. */
+export interface PolicyTool {
+  readonly name: string;
+  readonly description?: string;
+  /** The command as written and resolved, like a rule's commands. */
+  readonly command: AllowedCommand;
+  /** Templates, one argument each: `{input}` is replaced, `{{` and `}}` are braces. */
+  readonly args: readonly string[];
+  readonly cwd: AllowedDirectory;
+  /** By input name, in file order. */
+  readonly inputs: Readonly<Record<string, ToolInput>>;
 }

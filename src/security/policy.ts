@@ -19,6 +19,7 @@
  * deny_args = ["^--unsafe-perm", "publish"]
  * cwd = ["~/src/app", "/srv/build"]      # and their subdirectories
  * env = ["NODE_ENV", "CI", "npm_config_*"]
+ * tools = ["lint"]                       # [tools.NAME] tables it admits (policy-tools-schema.ts)
  * timeout = "5m"                         # any [defaults] key but deny_args may be set per rule;
  * max_concurrent = 1                     # here it counts the jobs this rule admitted
  * ```
@@ -51,7 +52,8 @@ export function loadPolicy(path: string, options: LoadPolicyOptions = {}): Polic
   const searchPath = (options.env ?? process.env)['PATH'] ?? '';
   const text = readPolicyText(path);
   if (text === undefined) {
-    return { path, missing: true, searchPath, maxConcurrent: 0, rules: [], warnings: [] };
+    const none = { maxConcurrent: 0, rules: [], tools: [], warnings: [] };
+    return { path, missing: true, searchPath, ...none };
   }
   const content = readPolicy(
     parseToml(path, text),

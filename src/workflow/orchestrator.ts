@@ -19,6 +19,8 @@ import {
   type SchedulerAction,
 } from './scheduler.ts';
 import { runRemoteTask, type WorkerRef } from './task-client.ts';
+import type { TaskSpec } from './task-protocol.ts';
+import { describeTask, interpolateWith } from './tool-task.ts';
 import { commandArgv } from './workflow-command-line.ts';
 import type { InputValue, Job, RunsOn, Step, Workflow } from './workflow-types.ts';
 
@@ -244,7 +246,7 @@ async function runJobOn(
       type: 'step-started',
       job: action.jobId,
       step: stepId,
-      command: [spec.command, ...spec.args].join(' '),
+      command: describeTask(spec),
     });
     const lines = new LineSplitter((stream, line) => {
       options.onEvent({ type: 'output', job: action.jobId, stream, line });
@@ -309,15 +311,15 @@ function stepSpec(
   stepId: string,
   action: Extract<SchedulerAction, { type: 'start' }>,
   context: Parameters<typeof interpolate>[1],
-) {
-  if (step.type !== 'run')
-    throw new Error(
-      `"uses: ${step.uses}" needs the agent's tool protocol, which workflow run cannot call yet`,
-    );
+): TaskSpec {
   const env: Record<string, string> = { ...action.context.env };
   for (const [name, value] of Object.entries(step.env)) env[name] = interpolate(value, context);
   // The step's own env is visible to its run line and working directory.
   const stepContext = { ...context, env };
+  const task = { run: options.runId, job: action.jobId, step: stepId, attempt: action.attempt };
+  // A tool runs where its owner set it up: no working directory, only the inputs.
+  if (step.type === 'uses')
+    return { ...task, tool: step.uses, with: interpolateWith(step.with, stepContext), env };
   const argv = commandArgv(step.run, stepContext);
   const [command, ...args] = argv;
   if (command === undefined) throw new Error('run is empty');
@@ -329,16 +331,7 @@ function stepSpec(
   const cwd = interpolate(where, stepContext);
   if (!cwd.startsWith('/'))
     throw new Error(`working-directory must be absolute on the worker, got "${cwd}"`);
-  return {
-    run: options.runId,
-    job: action.jobId,
-    step: stepId,
-    attempt: action.attempt,
-    command,
-    args,
-    cwd,
-    env,
-  };
+  return { ...task, command, args, cwd, env };
 }
 
 /** Output bytes to whole lines per stream (a partial last line is flushed at the end). */

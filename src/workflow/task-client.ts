@@ -22,6 +22,7 @@ import {
   type TaskResult,
   type TaskSpec,
 } from './task-protocol.ts';
+import { parseHeld, type TaskHeld } from './task-held.ts';
 
 /** The worker asked: where it is, and the key its answers must be signed with. */
 export interface WorkerRef {
@@ -46,12 +47,16 @@ export interface RemoteTask {
   /** How long to wait for the worker to accept or refuse. */
   readonly answerTimeoutMs?: number;
   readonly onAccepted?: (accepted: TaskAccepted) => void;
+  /** The worker holds the task until its owner approves it (then it is accepted, or rejected). */
+  readonly onHeld?: (held: TaskHeld) => void;
   readonly onOutput?: (stream: 'stdout' | 'stderr', data: Uint8Array) => void;
   /** Something arrived that was not believed (a forged or malformed answer). */
   readonly onRejected?: (reason: string) => void;
 }
 
 const CANCEL_GRACE_MS = 15_000;
+/** How long past a hold's expiry the worker's refusal may take (clocks differ, networks lag). */
+const HOLD_MARGIN_MS = 60_000;
 
 /** Run one task on a worker and resolve with how it ended. */
 export async function runRemoteTask(transport: Transport, task: RemoteTask): Promise<TaskOutcome> {
@@ -64,6 +69,8 @@ export async function runRemoteTask(transport: Transport, task: RemoteTask): Pro
   const to: Target = { kind: 'direct', address: task.worker.address };
   const done = Promise.withResolvers<TaskOutcome>();
   let accepted: TaskAccepted | undefined;
+  let held: TaskHeld | undefined;
+  let holdTimer: NodeJS.Timeout | undefined;
   const outputs = new OrderedOutput(task.onOutput);
   const expected = {
     agent: task.worker.agent,
@@ -74,7 +81,7 @@ export async function runRemoteTask(transport: Transport, task: RemoteTask): Pro
   // its keepalive intervals is gone: its process or machine died, or it lost its connection.
   let silence: NodeJS.Timeout | undefined;
   const heard = (): void => {
-    const every = accepted?.keepaliveMs;
+    const every = (accepted ?? held)?.keepaliveMs;
     if (every === undefined) return;
     clearTimeout(silence);
     // Missed intervals, plus slack for a slow network (up to 5 s).
@@ -82,7 +89,7 @@ export async function runRemoteTask(transport: Transport, task: RemoteTask): Pro
     silence = setTimeout(() => {
       done.reject(
         new NetworkError(
-          `agent ${task.worker.agent} (${task.worker.address}) stopped answering: nothing from it for ${String(Math.round(limit / 1000))} s while its task ran`,
+          `agent ${task.worker.agent} (${task.worker.address}) stopped answering: nothing from it for ${String(Math.round(limit / 1000))} s while its task ${accepted ? 'ran' : 'waited for approval'}`,
         ),
       );
     }, limit);
@@ -106,7 +113,7 @@ export async function runRemoteTask(transport: Transport, task: RemoteTask): Pro
       return;
     }
     if (
-      ![TASK_KINDS.accepted, TASK_KINDS.rejected, TASK_KINDS.result].includes(
+      ![TASK_KINDS.accepted, TASK_KINDS.held, TASK_KINDS.rejected, TASK_KINDS.result].includes(
         m.payload.kind as never,
       )
     )
@@ -121,9 +128,14 @@ export async function runRemoteTask(transport: Transport, task: RemoteTask): Pro
     }
     const { envelope } = verdict;
     if (envelope.kind !== m.payload.kind) return;
-    if (m.payload.kind === TASK_KINDS.accepted) {
+    if (m.payload.kind === TASK_KINDS.held) {
+      if (accepted || held) return;
+      held = parseHeld(envelope.body);
+      if (held) onHeld(held);
+    } else if (m.payload.kind === TASK_KINDS.accepted) {
       accepted = parseAccepted(envelope.body);
       if (accepted) {
+        clearTimeout(holdTimer);
         heard();
         task.onAccepted?.(accepted);
       }
@@ -143,11 +155,25 @@ export async function runRemoteTask(transport: Transport, task: RemoteTask): Pro
       });
     }
   };
+  // Held for approval: no answer timeout now, but the worker's own expiry (and keepalives).
+  const onHeld = (h: TaskHeld): void => {
+    clearTimeout(answerTimer);
+    const wait = Math.max(0, h.expires - Date.now()) + HOLD_MARGIN_MS;
+    holdTimer = setTimeout(() => {
+      done.resolve({
+        kind: 'rejected',
+        stage: 'approval',
+        reason: `approval ${h.approval} expired at ${new Date(h.expires).toISOString()} and agent ${task.worker.agent} said nothing more`,
+      });
+    }, wait);
+    heard();
+    task.onHeld?.(h);
+  };
   const unsubscribe = transport.subscribe((event) => {
     if (event.type === 'payload') onMessage(event);
   });
   const answerTimer = setTimeout(() => {
-    if (!accepted)
+    if (!accepted && !held)
       done.reject(
         new NetworkError(
           `agent ${task.worker.agent} (${task.worker.address}) did not answer the task request within ${String(Math.round((task.answerTimeoutMs ?? 60_000) / 1000))} s`,
@@ -173,6 +199,7 @@ export async function runRemoteTask(transport: Transport, task: RemoteTask): Pro
     return await done.promise;
   } finally {
     clearTimeout(answerTimer);
+    clearTimeout(holdTimer);
     clearTimeout(silence);
     task.signal?.removeEventListener('abort', onAbort);
     unsubscribe();

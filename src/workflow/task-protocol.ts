@@ -6,6 +6,7 @@
  */
 import type { SignedEnvelope } from '../protocol/signed.ts';
 import type { JsonObject, JsonValue } from '../transport/transport.ts';
+import { parseToolTask } from './tool-task.ts';
 
 /** Payload kinds, all version 1. */
 export const TASK_KINDS = {
@@ -16,6 +17,7 @@ export const TASK_KINDS = {
   result: 'task.result',
   cancel: 'task.cancel',
   alive: 'task.alive',
+  held: 'task.held',
 } as const;
 export const TASK_VERSION = 1;
 
@@ -37,21 +39,34 @@ export const OUTPUT_CHUNK_BYTES = 16 * 1024;
 /** A line `::output NAME=VALUE` on a job's stdout sets an output of its step. */
 export const OUTPUT_LINE = /^::output ([A-Za-z_][A-Za-z0-9_-]{0,63})=(.*)$/;
 
-/** What a task request asks for (the signed envelope's body). */
-export interface TaskSpec {
+/** What a task request asks for (the signed envelope's body): a command, or a tool (§9). */
+export type TaskSpec = CommandTaskSpec | ToolTaskSpec;
+
+/** What every task request has. */
+interface TaskBase {
   /** The workflow run and job (and step) this belongs to, for logs and the audit. */
   readonly run: string;
   readonly job: string;
   readonly step: string;
   readonly attempt: number;
+  readonly env: Readonly<Record<string, string>>;
+  /** The requester's own time limit; the worker's policy may cap it lower. */
+  readonly timeoutMs?: number;
+}
+
+/** A command line to run. */
+export interface CommandTaskSpec extends TaskBase {
   /** A command name (looked up on the worker's PATH) or an absolute path; never a shell line. */
   readonly command: string;
   readonly args: readonly string[];
   /** An absolute directory on the worker. */
   readonly cwd: string;
-  readonly env: Readonly<Record<string, string>>;
-  /** The requester's own time limit; the worker's policy may cap it lower. */
-  readonly timeoutMs?: number;
+}
+
+/** A tool of the worker's policy to use: its owner fixed the command, the inputs fill it in. */
+export interface ToolTaskSpec extends TaskBase {
+  readonly tool: string;
+  readonly with: Readonly<Record<string, JsonValue>>;
 }
 
 /** What the worker says when it starts a task. */
@@ -107,9 +122,9 @@ export function taskSpecToJson(spec: TaskSpec): JsonObject {
     job: spec.job,
     step: spec.step,
     attempt: spec.attempt,
-    command: spec.command,
-    args: [...spec.args],
-    cwd: spec.cwd,
+    ...('tool' in spec
+      ? { tool: spec.tool, with: { ...spec.with } }
+      : { command: spec.command, args: [...spec.args], cwd: spec.cwd }),
     env: { ...spec.env },
     ...(spec.timeoutMs === undefined ? {} : { timeout_ms: spec.timeoutMs }),
   };
@@ -121,6 +136,8 @@ export function parseTaskSpec(body: JsonObject): TaskSpec | string {
   if (!isText(run, 200) || !isText(job, 200) || !isText(step, 200))
     return 'run, job and step: expected short strings';
   if (!isCount(attempt)) return 'attempt: expected a whole number';
+  if (body.tool !== undefined || body.with !== undefined)
+    return parseToolTask(body, { run, job, step, attempt });
   if (!isText(command) || command === '') return 'command: expected a command name or path';
   if (!Array.isArray(args) || args.length > 1000 || !args.every((a) => isText(a, 65_536)))
     return 'args: expected a list of strings';

@@ -9,6 +9,7 @@ import type { SignedEnvelope } from '../protocol/signed.ts';
 import { parseEnvelope, verifySignature } from '../protocol/signed.ts';
 import { admitRequest, signResult, type GateDeps } from '../security/request-gate.ts';
 import { evaluatePolicy } from '../security/policy-evaluate.ts';
+import { evaluateToolCall } from '../security/policy-tools.ts';
 import type { Policy, PolicyDecision } from '../security/policy-types.ts';
 import { detectSandbox, type SandboxSupport } from '../security/sandbox.ts';
 import { publicKeyFromRaw } from '../security/signing-key.ts';
@@ -26,6 +27,14 @@ import {
   type TaskSpec,
 } from './task-protocol.ts';
 import { TaskOutputSender } from './task-output.ts';
+import {
+  APPROVAL_POLL_MS,
+  APPROVAL_WINDOW_MS,
+  HeldTasks,
+  type ApprovalStoreSource,
+  type HeldTask,
+  type Recheck,
+} from './worker-approvals.ts';
 
 /** What a worker needs; the composition root passes the real ones, tests their own. */
 export interface WorkerOptions {
@@ -43,6 +52,12 @@ export interface WorkerOptions {
   readonly sandboxSupport?: SandboxSupport;
   readonly log: (level: 'debug' | 'info' | 'warn', message: string) => void;
   readonly now?: () => number;
+  /** Where jobs wait for approval (`requires_approval`); without it they are refused. */
+  readonly approvals?: ApprovalStoreSource;
+  /** How long a held job waits for a decision; APPROVAL_WINDOW_MS by default. */
+  readonly approvalWindowMs?: number;
+  /** How often held jobs look for a decision; APPROVAL_POLL_MS by default. */
+  readonly approvalPollMs?: number;
 }
 
 interface RunningTask {
@@ -66,9 +81,11 @@ export class Worker {
   readonly #done = new Set<Promise<void>>();
   #transport: Transport | undefined;
   #unsubscribe: (() => void) | undefined;
+  readonly #held: HeldTasks | undefined;
 
   constructor(options: WorkerOptions) {
     this.#options = options;
+    this.#held = options.approvals && this.#holdJobs(options.approvals);
   }
 
   /** Jobs running now. */
@@ -79,6 +96,7 @@ export class Worker {
   /** Listen for requests. */
   start(transport: Transport): void {
     this.#transport = transport;
+    this.#held?.start(transport.address);
     this.#unsubscribe = transport.subscribe((event) => {
       if (event.type !== 'payload' || event.payload.version !== TASK_VERSION) return;
       if (event.payload.kind === TASK_KINDS.request) this.#track(this.#onRequest(event));
@@ -89,6 +107,7 @@ export class Worker {
   /** Stop listening, cancel what runs, and wait for its results to go out. */
   async stop(): Promise<void> {
     this.#unsubscribe?.();
+    this.#held?.stop();
     for (const task of this.#running.values()) task.controller.abort();
     await Promise.allSettled([...this.#done]);
   }
@@ -150,7 +169,16 @@ export class Worker {
     const decision = admission.decision;
     if (!spec || !decision.limits || !decision.resolved) return;
     const limits = decision.limits;
-    if (limits.requiresApproval) {
+    if (limits.requiresApproval && this.#held) {
+      const { agent, key: fingerprint, nonce } = admission.envelope;
+      // Unless its cancel overtook it: then #run answers that, and runs nothing.
+      if (this.#cancelledEarly.get(nonce) !== agent) {
+        const requester = { agent, fingerprint, address: message.from };
+        const task = { replyTo, request: admission.envelope, spec, requester };
+        await this.#held.hold(task, decision, transport.address);
+        return;
+      }
+    } else if (limits.requiresApproval) {
       await this.#answer(replyTo, TASK_KINDS.rejected, admission.envelope.nonce, {
         stage: 'policy',
         reason:
@@ -171,13 +199,21 @@ export class Worker {
     const runningByRule: number[] = [];
     for (const task of this.#running.values())
       runningByRule[task.rule] = (runningByRule[task.rule] ?? 0) + 1;
+    const jobs = {
+      running: this.#running.size,
+      runningByRule: policy.rules.map((_, i) => runningByRule[i] ?? 0),
+    };
+    // A tool is looked up in the policy as it is now, its inputs checked and filled in there.
+    if ('tool' in spec)
+      return evaluateToolCall(
+        policy,
+        { requester, tool: spec.tool, with: spec.with, env: spec.env },
+        jobs,
+      );
     return evaluatePolicy(
       policy,
       { requester, command: spec.command, args: spec.args, cwd: spec.cwd, env: spec.env },
-      {
-        running: this.#running.size,
-        runningByRule: policy.rules.map((_, i) => runningByRule[i] ?? 0),
-      },
+      jobs,
     );
   }
 
@@ -249,7 +285,7 @@ export class Worker {
       );
       const result = await runJobProcess({
         command: resolved.command,
-        args: spec.args,
+        args: resolved.args,
         cwd: resolved.cwd,
         env: resolved.env,
         timeoutMs,
@@ -269,7 +305,7 @@ export class Worker {
         decision: 'info',
         requester: { agent: request.agent },
         kind: TASK_KINDS.result,
-        summary: `${spec.run}/${spec.job}/${spec.step}: exit ${String(result.exitCode)}${result.timedOut ? ', timed out' : ''}${result.cancelled ? ', cancelled' : ''}`,
+        summary: `${spec.run}/${spec.job}/${spec.step}${'tool' in spec ? ` (tool ${spec.tool})` : ''}: exit ${String(result.exitCode)}${result.timedOut ? ', timed out' : ''}${result.cancelled ? ', cancelled' : ''}`,
       });
       await acceptance;
       await this.#answer(replyTo, TASK_KINDS.result, request.nonce, body);
@@ -302,6 +338,7 @@ export class Worker {
     const trusted = this.#options.trust.lookup(envelope.agent, envelope.key);
     if (!trusted || (task && task.agent !== envelope.agent)) return;
     if (!verifySignature(envelope, publicKeyFromRaw(trusted.key))) return;
+    if (!task && this.#held?.cancel(target, envelope.agent)) return;
     if (!task) {
       // Its request may still be on the way or in the gate: remember the cancel for a while.
       if (this.#cancelledEarly.size >= MAX_EARLY_CANCELS) this.#cancelledEarly.clear();
@@ -316,6 +353,58 @@ export class Worker {
       kind: TASK_KINDS.cancel,
     });
     task.controller.abort();
+  }
+
+  /** Held jobs, wired to this worker's gate, runner and answers (worker-approvals.ts). */
+  #holdJobs(store: ApprovalStoreSource): HeldTasks {
+    const options = this.#options;
+    return new HeldTasks({
+      store,
+      audit: options.audit,
+      log: options.log,
+      now: options.now ?? Date.now,
+      windowMs: options.approvalWindowMs ?? APPROVAL_WINDOW_MS,
+      pollMs: options.approvalPollMs ?? APPROVAL_POLL_MS,
+      keepaliveMs: options.keepaliveMs ?? KEEPALIVE_MS,
+      answer: (to, kind, nonce, body) => this.#answer(to, kind, nonce, body),
+      alive: (to, nonce) => {
+        this.#alive(to, nonce);
+      },
+      recheck: (task) => this.#recheck(task),
+      run: (task, decision) => this.#run(task.replyTo, task.request, task.spec, decision),
+      track: (work) => {
+        this.#track(work);
+      },
+    });
+  }
+
+  /** At release: is the requester's key still trusted, and does the policy as it is now admit it? */
+  #recheck(task: HeldTask): Recheck {
+    const { agent, fingerprint } = task.requester;
+    if (!this.#options.trust.lookup(agent, fingerprint))
+      return { ok: false, reason: `${agent}'s key ${fingerprint} is no longer trusted here` };
+    const decision = this.#decide(task.requester, task.spec);
+    if (!decision.allowed || !decision.limits || !decision.resolved)
+      return {
+        ok: false,
+        reason: `the policy no longer admits it: ${decision.reasons.join('; ') || 'no rule allows it'}`,
+      };
+    return { ok: true, decision };
+  }
+
+  #alive(to: Target, nonce: string): void {
+    this.#transport
+      ?.send(
+        to,
+        {
+          type: 'payload',
+          payload: { kind: TASK_KINDS.alive, version: TASK_VERSION, body: { re: nonce } },
+        },
+        { timeoutMs: SEND_TIMEOUT_MS },
+      )
+      .catch((error: unknown) => {
+        this.#options.log('debug', `keepalive of ${nonce} not sent: ${messageOf(error)}`);
+      });
   }
 
   async #answer(

@@ -4,6 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ApprovalStore } from '../../src/security/approvals.ts';
 import { AuditLog } from '../../src/security/audit-log.ts';
 import { loadPolicy } from '../../src/security/policy.ts';
 import { ReplayGuard } from '../../src/security/replay-guard.ts';
@@ -25,6 +26,11 @@ export interface TestWorker {
   readonly audit: string;
   /** What the worker logged, as `level: message`. */
   readonly logs: readonly string[];
+  /** Its policy file and trust store, for a test that changes them while a job waits. */
+  readonly policyFile: string;
+  readonly trust: TrustStore;
+  /** Where it holds jobs for approval (the CLI's store, opened by the test). */
+  readonly approvals: ApprovalStore;
   stop(): Promise<void>;
 }
 
@@ -33,6 +39,8 @@ export interface TestWorkerOptions {
   readonly agent?: string;
   readonly bossKey?: SigningKey;
   readonly keepaliveMs?: number;
+  /** How long a job held for approval waits (default: the worker's). */
+  readonly approvalWindowMs?: number;
 }
 
 /** Start a worker on `transport`; `policy` adds lines to its [[allow]] rule. */
@@ -57,6 +65,7 @@ export function startTestWorker(
   const audit = join(dir, `audit${own}.jsonl`);
   const replay = new ReplayGuard(join(dir, `worker-data${own}`));
   const logs: string[] = [];
+  const approvals = new ApprovalStore(join(dir, `worker-data${own}`));
   const worker = new Worker({
     agent: options.agent ?? TEST_WORKER,
     key: workerKey,
@@ -65,6 +74,11 @@ export function startTestWorker(
     replay,
     audit: new AuditLog(audit),
     policy: () => loadPolicy(policyFile),
+    approvals: { open: () => approvals, exists: () => true },
+    approvalPollMs: 50,
+    ...(options.approvalWindowMs === undefined
+      ? {}
+      : { approvalWindowMs: options.approvalWindowMs }),
     sandboxSupport: { kind: 'none', reason: 'not needed in these tests' },
     log: (level, message) => {
       logs.push(`${level}: ${message}`);
@@ -77,9 +91,13 @@ export function startTestWorker(
     bossKey,
     audit,
     logs,
+    policyFile,
+    trust,
+    approvals,
     stop: async () => {
       await worker.stop();
       replay.close();
+      approvals.close();
     },
   };
 }

@@ -18,8 +18,10 @@ Example:
   policy
     .command('check')
     .description('explain what a request would get and why, without running anything')
-    .argument('<command>', 'the command the peer would ask for')
+    .argument('[command]', 'the command the peer would ask for (or --tool)')
     .argument('[args...]', 'its arguments (put -- before them)')
+    .option('--tool <name>', 'a tool of the policy ([tools.NAME]) the peer would use instead')
+    .option('--with <input=value>', "a value for one of the tool's inputs (repeatable)", collect)
     .option('--requester <agent>', 'the requesting agent id (agt-…)')
     .option('--fingerprint <fp>', "its signing key's fingerprint (SHA256:…)")
     .option('--address <address>', 'the address it would come from')
@@ -31,15 +33,20 @@ Example:
     .addHelpText(
       'after',
       `
-Exits 0 when the request would be allowed, 6 when denied.
+Exits 0 when the request would be allowed, 6 when denied. A tool runs where
+its [tools.NAME] table says, so --cwd does not go with --tool; a --with value
+is text, as a workflow's \${{ }} gives it (integer and boolean inputs read it).
 
 Examples:
   $ mx-agent policy check --requester agt-abcdefghijklmnop -- npm test
-  $ mx-agent policy check --address @ci:example.org --cwd /srv/build --env CI=1 -- make all`,
+  $ mx-agent policy check --address @ci:example.org --cwd /srv/build --env CI=1 -- make all
+  $ mx-agent policy check --requester agt-abcdefghijklmnop --tool lint --with path=src`,
     )
-    .action(async (command: string, args: string[], values: Record<string, unknown>) => {
-      const { checkPolicy } = await import('./policy-action.ts');
-      checkPolicy(command, args, values, context());
-    });
+    .action(
+      async (command: string | undefined, args: string[], values: Record<string, unknown>) => {
+        const { checkPolicy } = await import('./policy-action.ts');
+        checkPolicy(command, args, values, context());
+      },
+    );
   return policy;
 }

@@ -19,6 +19,7 @@ import { RunJournal } from '../../workflow/run-journal.ts';
 import { readRunRecords, replayRun } from '../../workflow/run-replay.ts';
 import type { RunResult, RunState } from '../../workflow/scheduler.ts';
 import { resumeFrom } from '../../workflow/scheduler-state.ts';
+import { toolsUsedBy } from '../../workflow/tool-task.ts';
 import { resolveInputs } from '../../workflow/workflow-inputs.ts';
 import type { InputValue, Workflow } from '../../workflow/workflow-types.ts';
 import type { CliContext } from '../context.ts';
@@ -95,6 +96,7 @@ export async function runWorkflowFile(
       sources,
       agents,
       new TrustStore(securityFiles(paths).keyDir),
+      run.workflow,
     );
     const { output } = context;
     const journal =
@@ -214,13 +216,15 @@ async function findRun(
 
 /**
  * Pick the worker of each job: the agent named, or a live agent you trust (with the key on its
- * card) that offers the capabilities, reached on any network you have a profile for; among
- * several, the one given the fewest jobs of this run, then the least loaded.
+ * card) that offers the capabilities and every tool the job's steps use, reached on any
+ * network you have a profile for; among several, the one given the fewest jobs of this run,
+ * then the least loaded.
  */
 function workerResolver(
   sources: readonly DiscoverySource[],
   agents: readonly DiscoveredAgent[],
   trust: TrustStore,
+  workflow: Workflow,
 ): WorkerResolver {
   const used = new Map<string, number>();
   const trusted = trust.list();
@@ -235,14 +239,17 @@ function workerResolver(
     return undefined;
   };
   return (runsOn, job, exclude) => {
-    const candidates =
+    const matching =
       'agent' in runsOn
         ? agents.filter((a) => a.id === runsOn.agent)
         : agents.filter((a) => runsOn.capabilities.every((c) => a.card.capabilities.includes(c)));
+    const jobTools = toolsOf(workflow, job);
+    const candidates = matching.filter((a) => offersTools(a, jobTools));
     const wanted =
-      'agent' in runsOn ? runsOn.agent : `an agent with ${runsOn.capabilities.join(', ')}`;
+      ('agent' in runsOn ? runsOn.agent : `an agent with ${runsOn.capabilities.join(', ')}`) +
+      (jobTools.length === 0 ? '' : ` offering the tool(s) ${jobTools.join(', ')}`);
     if (candidates.length === 0)
-      return `job ${job}: no ${wanted} in your workspaces (\`mx-agent discover\` lists who is there)`;
+      return `job ${job}: no ${wanted} in your workspaces (\`mx-agent discover\` lists who is there and their skills)`;
     const usable = candidates.filter(
       (a) =>
         a.liveness === 'active' &&
@@ -274,6 +281,17 @@ function workerResolver(
       transport: way.transport,
     };
   };
+}
+
+/** The tools job `id`'s steps use. */
+function toolsOf(workflow: Workflow, id: string): string[] {
+  const job = workflow.jobs[id];
+  return job === undefined ? [] : toolsUsedBy(job);
+}
+
+/** True when `agent`'s card lists every tool of `tools` among its skills. */
+function offersTools(agent: DiscoveredAgent, tools: readonly string[]): boolean {
+  return tools.every((tool) => agent.card.skills.some((skill) => skill.name === tool));
 }
 
 /** One event as a line of text. */

@@ -86,7 +86,12 @@ test('a request the rule covers is allowed, resolved on the worker', () => {
     rule: 0,
     reasons: [`allow[0] (line 2) admits ${AGENT} to run ${tool} in ${join(dirs.build, 'app')}`],
     limits: basic.rules[0]?.limits,
-    resolved: { command: tool, cwd: join(dirs.build, 'app'), env: { CI: '1' } },
+    resolved: {
+      command: tool,
+      args: ['run', 'build'],
+      cwd: join(dirs.build, 'app'),
+      env: { CI: '1' },
+    },
   });
 });
 

@@ -28,6 +28,7 @@ test('an allowed decision says which rule, what runs, where, with what and under
     limits,
     resolved: {
       command: '/usr/bin/git',
+      args: [],
       cwd: '/srv/build/app',
       env: { CI: '1', NODE_ENV: 'test' },
     },

@@ -143,9 +143,9 @@ test('unknown keys are errors, wherever they are', () => {
   );
   rejects(
     `[[allow]]\n${RULE}  comands = ["git"]\n`,
-    'FILE:5:3: allow[0].comands: unknown key; expected one of requester, workspace, commands, deny_args, cwd, env, timeout, max_output, max_concurrent, require_sandbox, requires_approval, network',
+    'FILE:5:3: allow[0].comands: unknown key; expected one of requester, workspace, commands, deny_args, cwd, env, tools, timeout, max_output, max_concurrent, require_sandbox, requires_approval, network',
   );
-  rejects('[deny]\nx = 1\n', 'FILE:1:1: deny: unknown key; expected one of defaults, allow');
+  rejects('[deny]\nx = 1\n', 'FILE:1:1: deny: unknown key; expected one of defaults, allow, tools');
   rejects(
     `[allow]\n${RULE}`,
     'FILE:1:1: allow: expected [[allow]] tables (a list of rules), got a table',
