@@ -64,7 +64,7 @@ function within(root: string, path: string): boolean {
 }
 
 /** Writes one shared file under `filesDir`, refusing any path or link that leads outside. */
-async function writeShared(filesDir: string, path: string, bytes: Buffer, mode: number) {
+export async function writeSharedFile(filesDir: string, path: string, bytes: Buffer, mode: number) {
   const problem = sharedPathProblem(path);
   if (problem !== undefined)
     throw new RemoteFailureError(`context bundle names a file it may not write: ${problem}`);
@@ -111,7 +111,7 @@ export async function writeBundle(
     await put('changes.patch', decodeContent(bundle.git.diff.encoding, bundle.git.diff.data));
   for (const file of bundle.files) {
     const bytes = decodeContent(file.encoding, file.content);
-    await writeShared(join(dir, 'files'), file.path, bytes, file.mode);
+    await writeSharedFile(join(dir, 'files'), file.path, bytes, file.mode);
     written.push(`files/${file.path}`);
   }
   if (bundle.env !== undefined) await put('env.txt', envText(bundle.env));

@@ -151,6 +151,8 @@ function* ruleMisses(
       yield `argument ${String(i + 1)} ${quote(arg)} matches deny_args /${pattern.source}/`;
     }
   }
+  if (request.artifacts === true && !rule.limits.artifacts)
+    yield 'it does not let requests bring or take files (artifacts = true)';
   const cwd = resolution.cwd;
   const cwdChecked = request.tool === undefined && cwd !== undefined;
   if (cwdChecked && !rule.cwds.some((dir) => isWithin(dir.real, cwd))) {

@@ -23,7 +23,7 @@ export function explainDecision(decision: PolicyDecision): string {
   return lines.join('\n');
 }
 
-/** `timeout 5m, output 1 MiB, 1 at once, sandbox required, no network, no approval`. */
+/** `timeout 5m, output 1 MiB, 1 at once, sandbox required, no network, no approval, no artifacts`. */
 export function describeLimits(limits: PolicyLimits): string {
   return [
     `timeout ${formatDuration(limits.timeoutMs)}`,
@@ -32,5 +32,6 @@ export function describeLimits(limits: PolicyLimits): string {
     limits.requireSandbox ? 'sandbox required' : 'sandbox if available',
     limits.network ? 'network' : 'no network',
     limits.requiresApproval ? 'approval required' : 'no approval',
+    limits.artifacts ? 'artifacts' : 'no artifacts',
   ].join(', ');
 }

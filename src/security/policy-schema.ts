@@ -40,6 +40,7 @@ export const BUILT_IN_DEFAULTS: PolicyLimits = {
   network: false,
   requireSandbox: true,
   requiresApproval: false,
+  artifacts: false,
   maxConcurrent: 2,
 };
 
@@ -50,6 +51,7 @@ const LIMIT_KEYS = [
   'require_sandbox',
   'requires_approval',
   'network',
+  'artifacts',
 ] as const;
 const DEFAULTS_KEYS = [...LIMIT_KEYS, 'deny_args'] as const;
 const RULE_KEYS = [
@@ -155,6 +157,7 @@ function readLimits(
     network: read('network', readSwitch, base.network),
     requireSandbox: read('require_sandbox', readSwitch, base.requireSandbox),
     requiresApproval: read('requires_approval', readSwitch, base.requiresApproval),
+    artifacts: read('artifacts', readSwitch, base.artifacts),
     maxConcurrent: read('max_concurrent', readCount, base.maxConcurrent),
   };
 }

@@ -30,6 +30,8 @@ export interface ToolCall {
   /** The requester's values by input name, as JSON decoded them. */
   readonly with: Readonly<Record<string, unknown>>;
   readonly env: Readonly<Record<string, string>>;
+  /** It brings artifacts in or takes them out. */
+  readonly artifacts?: boolean;
 }
 
 /** Decide `call` under `policy`, with `jobs` running now. */
@@ -54,6 +56,7 @@ export function evaluateToolCall(
       cwd: tool.cwd.real,
       env: call.env,
       tool: tool.name,
+      ...(call.artifacts === true ? { artifacts: true } : {}),
     },
     jobs,
   );

@@ -16,6 +16,8 @@ export interface PolicyLimits {
   readonly requireSandbox: boolean;
   /** A person must approve each job before it runs. */
   readonly requiresApproval: boolean;
+  /** Requests may bring files into the working directory and take files out (artifacts). */
+  readonly artifacts: boolean;
   /** Jobs at once admitted by this rule. */
   readonly maxConcurrent: number;
 }
@@ -105,6 +107,8 @@ export interface JobRequest {
    * and a rule admits it by listing the tool instead of by its commands and directories.
    */
   readonly tool?: string;
+  /** Set when the request brings artifacts in or takes them out: the rule must allow it. */
+  readonly artifacts?: boolean;
 }
 
 /** What the worker runs once a request is admitted. */

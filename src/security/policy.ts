@@ -10,6 +10,7 @@
  * require_sandbox = true     # no bubblewrap → refuse (true) or run unsandboxed with a warning (false)
  * network = false            # the sandbox keeps the host network
  * requires_approval = false  # a person approves each job first
+ * artifacts = false          # requests may bring files into the working directory and take files out
  * deny_args = ["^--inspect"] # added to every rule's own deny_args (never replaced by them)
  *
  * [[allow]]

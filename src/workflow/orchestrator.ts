@@ -7,12 +7,14 @@
 import { messageOf, NetworkError } from '../errors.ts';
 import type { EnvelopeSigner } from '../protocol/signed.ts';
 import type { Transport } from '../transport/transport.ts';
+import { artifactRefToJson, artifactsFor, type ArtifactRef } from './artifacts.ts';
 import { interpolate } from './expressions-template.ts';
 import {
   cancel,
   createRunState,
   nextActions,
   onJobFinished,
+  type JobArtifacts,
   type JobOutcome,
   type RunResult,
   type RunState,
@@ -59,6 +61,7 @@ export type RunEvent =
       readonly outputs: Readonly<Record<string, string>>;
       readonly error?: string;
       readonly ms: number;
+      readonly artifacts?: JobArtifacts;
     }
   | { readonly type: 'job-skipped'; readonly job: string; readonly reason: string }
   | { readonly type: 'run-cancelling' }
@@ -96,6 +99,8 @@ export interface RunOptions {
   readonly now?: () => number;
   /** Go on from this state (a resumed run) instead of starting afresh. */
   readonly initialState?: RunState;
+  /** The run's connection to a network, to move artifacts between networks. */
+  readonly transportFor?: (network: string) => Transport | undefined;
 }
 
 /** Run the workflow to the end (or until cancelled); resolves with how it ended. */
@@ -138,6 +143,7 @@ export async function runWorkflow(
               attempt: action.attempt,
               ok: outcome.ok,
               outputs: outcome.outputs ?? {},
+              ...(outcome.artifacts === undefined ? {} : { artifacts: outcome.artifacts }),
               ...(outcome.error === undefined ? {} : { error: outcome.error }),
               ms: now() - (state.jobs[action.jobId]?.startedAt ?? now()),
             });
@@ -224,6 +230,17 @@ async function runJobOn(
   });
   const steps: Record<string, { outputs: Readonly<Record<string, string>> }> = {};
   const deadline = action.deadline;
+  const transport = worker.transport ?? options.transport;
+  let fetch: ArtifactRef[];
+  try {
+    fetch = await artifactsFor(action.artifacts ?? {}, transport, (network) =>
+      network === options.transport.network ? options.transport : options.transportFor?.(network),
+    );
+  } catch (error) {
+    return { ok: false, error: messageOf(error) };
+  }
+  let collected: ArtifactRef | undefined;
+  const last = job.steps.length - 1;
   for (const [index, step] of job.steps.entries()) {
     const stepId = step.id ?? step.name ?? String(index);
     const context = {
@@ -253,13 +270,16 @@ async function runJobOn(
     });
     let outcome;
     try {
-      outcome = await runRemoteTask(worker.transport ?? options.transport, {
+      outcome = await runRemoteTask(transport, {
         agent: options.agent,
         key: options.key,
         worker: { agent: worker.agent, address: worker.address, publicKey: worker.publicKey },
         spec: {
           ...spec,
           ...(Number.isFinite(timeoutMs) ? { timeoutMs: Math.ceil(timeoutMs) } : {}),
+          // Artifacts come into the first step's directory and are taken from the last's.
+          ...(index === 0 && fetch.length > 0 ? { fetch } : {}),
+          ...(index === last && job.artifacts !== undefined ? { collect: job.artifacts } : {}),
         },
         signal,
         onOutput: (stream, data) => {
@@ -286,6 +306,9 @@ async function runJobOn(
         ok: false,
         error: `step ${stepId} exited with ${r.exitCode === null ? `signal ${String(r.signal)}` : String(r.exitCode)}`,
       };
+    if (r.artifactsError !== undefined)
+      return { ok: false, error: `artifacts: ${r.artifactsError}` };
+    collected = r.artifacts ?? collected;
     steps[stepId] = { outputs: r.outputs };
   }
   const context = {
@@ -301,7 +324,11 @@ async function runJobOn(
   } catch (error) {
     return { ok: false, error: `outputs: ${messageOf(error)}` };
   }
-  return { ok: true, outputs };
+  const artifacts =
+    collected === undefined
+      ? {}
+      : { artifacts: { network: transport.network, ref: artifactRefToJson(collected) } };
+  return { ok: true, outputs, ...artifacts };
 }
 
 function stepSpec(

@@ -141,6 +141,7 @@ export class RunJournal {
           ok: event.ok,
           outputs: event.outputs,
           ...(event.error === undefined ? {} : { error: event.error }),
+          ...(event.artifacts === undefined ? {} : { artifacts: event.artifacts }),
         });
         break;
       case 'job-skipped':

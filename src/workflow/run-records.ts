@@ -4,7 +4,7 @@
  * the replay run-replay.ts.
  */
 import type { BlobRef, JsonObject, Transport, WaitOptions } from '../transport/transport.ts';
-import type { RunResult } from './scheduler.ts';
+import type { JobArtifacts, RunResult } from './scheduler.ts';
 import type { InputValue, Workflow } from './workflow-types.ts';
 
 /** The payload kind and version of journal records. */
@@ -38,6 +38,8 @@ export type JournalEntry =
       readonly ok: boolean;
       readonly outputs: Readonly<Record<string, string>>;
       readonly error?: string;
+      /** Where its artifacts are (artifacts.ts), for the jobs that need it. */
+      readonly artifacts?: JobArtifacts;
     }
   | { readonly t: 'skip'; readonly job: string; readonly reason: string }
   | { readonly t: 'cancel' }
@@ -114,7 +116,8 @@ export function parseEntry(body: JsonObject): JournalEntry | string {
       return text(b.job) &&
         typeof b.ok === 'boolean' &&
         textRecord(b.outputs) &&
-        (b.error === undefined || text(b.error))
+        (b.error === undefined || text(b.error)) &&
+        (b.artifacts === undefined || isJobArtifacts(b.artifacts))
         ? (b as unknown as JournalEntry)
         : 'done: malformed';
     case 'skip':
@@ -126,4 +129,10 @@ export function parseEntry(body: JsonObject): JournalEntry | string {
     default:
       return `unknown record type ${JSON.stringify(b.t)}`;
   }
+}
+
+function isJobArtifacts(v: unknown): v is JobArtifacts {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const a = v as Record<string, unknown>;
+  return text(a.network) && typeof a.ref === 'object' && a.ref !== null && !Array.isArray(a.ref);
 }

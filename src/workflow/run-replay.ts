@@ -174,6 +174,7 @@ export function replayRun(run: RunRecords): ReplayedRun {
             ok: entry.ok,
             outputs: entry.outputs,
             ...(entry.error === undefined ? {} : { error: entry.error }),
+            ...(entry.artifacts === undefined ? {} : { artifacts: entry.artifacts }),
           },
           at,
         );

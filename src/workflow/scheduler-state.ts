@@ -105,6 +105,11 @@ function jobShapeProblem(job: unknown, ids: readonly string[]): string | undefin
   }
   if (typeof job.continueOnError !== 'boolean') return 'continueOnError: expected true or false';
   if (!isStringRecord(job.env) || !isStringRecord(job.outputs)) return 'expected env and outputs';
+  if (
+    job.artifacts !== undefined &&
+    !(Array.isArray(job.artifacts) && job.artifacts.every((a) => typeof a === 'string'))
+  )
+    return 'artifacts: expected a list of paths';
   if (!isRecord(job.runsOn) || !Array.isArray(job.steps)) return 'expected runsOn and steps';
   return undefined;
 }

@@ -16,6 +16,7 @@ import {
   type JobContext,
 } from './scheduler-context.ts';
 import { formatDuration } from '../security/policy-values.ts';
+import type { JsonObject } from '../transport/transport.ts';
 import type { InputValue, RetryPolicy, Workflow } from './workflow-types.ts';
 
 /** Where a job is. `failed` with continue-on-error still counts as success for later jobs. */
@@ -38,6 +39,14 @@ export interface JobRunState {
   readonly retryAt?: number;
   readonly startedAt?: number;
   readonly finishedAt?: number;
+  /** The files it left for the jobs that need it, once it succeeded. */
+  readonly artifacts?: JobArtifacts;
+}
+
+/** A job's artifacts: a reference to them (artifacts.ts) and the network that stores them. */
+export interface JobArtifacts {
+  readonly network: string;
+  readonly ref: JsonObject;
 }
 
 /** A whole run: plain JSON, so it can be saved and resumed (scheduler-state.ts). */
@@ -62,6 +71,8 @@ export type SchedulerAction =
       readonly context: JobContext;
       /** When to give up on it (its `timeout`), if it has one. */
       readonly deadline?: number;
+      /** Artifacts of the jobs it needs, by job id. */
+      readonly artifacts?: Readonly<Record<string, JobArtifacts>>;
     }
   | { readonly type: 'skip'; readonly jobId: string; readonly reason: string }
   | { readonly type: 'cancel'; readonly jobId: string }
@@ -79,6 +90,7 @@ export interface JobOutcome {
   readonly ok: boolean;
   readonly outputs?: Readonly<Record<string, string>>;
   readonly error?: string;
+  readonly artifacts?: JobArtifacts;
 }
 
 /** A run that has not started anything yet. */
@@ -151,12 +163,17 @@ export function nextActions(state: RunState, now: number): SchedulerUpdate {
     jobs[id] = { ...rest, status: 'running', attempts: attempt, startedAt: now };
     const deadline =
       definition.timeoutMs === undefined ? {} : { deadline: now + definition.timeoutMs };
+    const given = definition.needs.flatMap((need) => {
+      const artifacts = jobs[need]?.artifacts;
+      return artifacts === undefined ? [] : [[need, artifacts] as const];
+    });
     actions.push({
       type: 'start',
       jobId: id,
       attempt,
       context: jobContext(current(), id),
       ...deadline,
+      ...(given.length === 0 ? {} : { artifacts: Object.fromEntries(given) }),
     });
   }
   if (wakeAt < Number.POSITIVE_INFINITY) actions.push({ type: 'wait', until: wakeAt });
@@ -186,7 +203,13 @@ export function onJobFinished(
   };
   let next: JobRunState;
   if (outcome.ok) {
-    next = { ...base, status: 'succeeded', outputs: textRecord(outcome.outputs), finishedAt: now };
+    next = {
+      ...base,
+      status: 'succeeded',
+      outputs: textRecord(outcome.outputs),
+      finishedAt: now,
+      ...(outcome.artifacts === undefined ? {} : { artifacts: outcome.artifacts }),
+    };
   } else {
     const error = outcome.error ?? 'failed';
     if (state.cancelled) {

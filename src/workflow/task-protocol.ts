@@ -5,6 +5,13 @@
  * only from the worker's own address, because they decide nothing.
  */
 import type { SignedEnvelope } from '../protocol/signed.ts';
+import {
+  artifactFieldsToJson,
+  artifactRefToJson,
+  parseArtifactFields,
+  parseArtifactRef,
+  type ArtifactRef,
+} from './artifacts.ts';
 import type { JsonObject, JsonValue } from '../transport/transport.ts';
 import { parseToolTask } from './tool-task.ts';
 
@@ -52,6 +59,10 @@ interface TaskBase {
   readonly env: Readonly<Record<string, string>>;
   /** The requester's own time limit; the worker's policy may cap it lower. */
   readonly timeoutMs?: number;
+  /** Artifacts of earlier jobs to write into the working directory before it runs (§9.2). */
+  readonly fetch?: readonly ArtifactRef[];
+  /** Globs of files to collect as this job's artifacts once it succeeded (§9.2). */
+  readonly collect?: readonly string[];
 }
 
 /** A command line to run. */
@@ -98,6 +109,9 @@ export interface TaskResult {
   readonly outputs: Readonly<Record<string, string>>;
   readonly sandboxed: boolean;
   readonly warning?: string;
+  /** The artifacts it collected, or why they could not be. */
+  readonly artifacts?: ArtifactRef;
+  readonly artifactsError?: string;
 }
 
 /** One chunk of a task's output. */
@@ -127,11 +141,20 @@ export function taskSpecToJson(spec: TaskSpec): JsonObject {
       : { command: spec.command, args: [...spec.args], cwd: spec.cwd }),
     env: { ...spec.env },
     ...(spec.timeoutMs === undefined ? {} : { timeout_ms: spec.timeoutMs }),
+    ...artifactFieldsToJson(spec),
   };
 }
 
 /** Read a request's body; a reason when it is not one. */
 export function parseTaskSpec(body: JsonObject): TaskSpec | string {
+  const spec = parseTaskKind(body);
+  if (typeof spec === 'string') return spec;
+  const artifacts = parseArtifactFields(body);
+  return typeof artifacts === 'string' ? artifacts : { ...spec, ...artifacts };
+}
+
+/** The command or tool part of a request. */
+function parseTaskKind(body: JsonObject): TaskSpec | string {
   const { run, job, step, attempt, command, args, cwd, env, timeout_ms: timeoutMs } = body;
   if (!isText(run, 200) || !isText(job, 200) || !isText(step, 200))
     return 'run, job and step: expected short strings';
@@ -205,6 +228,8 @@ export function resultToJson(r: TaskResult): JsonObject {
     outputs: { ...r.outputs },
     sandboxed: r.sandboxed,
     ...(r.warning === undefined ? {} : { warning: r.warning }),
+    ...(r.artifacts === undefined ? {} : { artifacts: artifactRefToJson(r.artifacts) }),
+    ...(r.artifactsError === undefined ? {} : { artifacts_error: r.artifactsError }),
   };
 }
 
@@ -220,6 +245,8 @@ export function parseResult(body: JsonObject): TaskResult | undefined {
   const outputs = b.outputs;
   if (!isObject(outputs) || !Object.values(outputs).every((v) => isText(v, 65_536)))
     return undefined;
+  const artifacts = b.artifacts === undefined ? undefined : parseArtifactRef(b.artifacts);
+  if (b.artifacts !== undefined && artifacts === undefined) return undefined;
   return {
     exitCode,
     signal,
@@ -231,6 +258,8 @@ export function parseResult(body: JsonObject): TaskResult | undefined {
     outputs: outputs as Record<string, string>,
     sandboxed: b.sandboxed === true,
     ...(isText(b.warning) ? { warning: b.warning } : {}),
+    ...(artifacts === undefined ? {} : { artifacts }),
+    ...(isText(b.artifacts_error) ? { artifactsError: b.artifacts_error } : {}),
   };
 }
 

@@ -15,6 +15,7 @@ import { detectSandbox, type SandboxSupport } from '../security/sandbox.ts';
 import { publicKeyFromRaw } from '../security/signing-key.ts';
 import type { EnvelopeSigner } from '../protocol/signed.ts';
 import type { InboundMessage, Target, Transport } from '../transport/transport.ts';
+import { bringArtifacts, movesArtifacts, takeArtifacts } from './artifacts.ts';
 import { runJobProcess } from './job-process.ts';
 import {
   KEEPALIVE_MS,
@@ -204,15 +205,23 @@ export class Worker {
       runningByRule: policy.rules.map((_, i) => runningByRule[i] ?? 0),
     };
     // A tool is looked up in the policy as it is now, its inputs checked and filled in there.
+    const artifacts = movesArtifacts(spec) ? { artifacts: true } : {};
     if ('tool' in spec)
       return evaluateToolCall(
         policy,
-        { requester, tool: spec.tool, with: spec.with, env: spec.env },
+        { requester, tool: spec.tool, with: spec.with, env: spec.env, ...artifacts },
         jobs,
       );
     return evaluatePolicy(
       policy,
-      { requester, command: spec.command, args: spec.args, cwd: spec.cwd, env: spec.env },
+      {
+        requester,
+        command: spec.command,
+        args: spec.args,
+        cwd: spec.cwd,
+        env: spec.env,
+        ...artifacts,
+      },
       jobs,
     );
   }
@@ -283,6 +292,8 @@ export class Worker {
           keepaliveMs,
         }),
       );
+      // Files of the jobs this one needs, checked, into its working directory first.
+      await bringArtifacts(transport, spec, resolved.cwd, SEND_TIMEOUT_MS);
       const result = await runJobProcess({
         command: resolved.command,
         args: resolved.args,
@@ -299,7 +310,8 @@ export class Worker {
         sandboxSupport: support,
       });
       await output.flush();
-      const body = resultToJson({ ...result, outputs: output.outputs() });
+      const taken = await takeArtifacts(transport, spec, resolved.cwd, result, SEND_TIMEOUT_MS);
+      const body = resultToJson({ ...result, outputs: output.outputs(), ...taken });
       this.#options.audit.append({
         event: 'task finished',
         decision: 'info',

@@ -118,6 +118,32 @@ export function readRetry(src: YamlSource, node: Node | null, path: Path): Retry
   return policy;
 }
 
+/**
+ * `artifacts: [dist/**, report.xml]`: globs relative to the job's working directory (no
+ * templates); one that is absolute or climbs out with `..` is refused here, before any run.
+ */
+export function readArtifacts(
+  src: YamlSource,
+  node: Node | null,
+  path: Path,
+): readonly string[] | undefined {
+  const items = src.items(node, path);
+  if (items === undefined) return undefined;
+  const globs: string[] = [];
+  for (const item of items) {
+    const glob = src.string(item.node, item.path, 'a path or glob relative to working-directory');
+    if (glob === undefined) continue;
+    if (glob === '' || glob.startsWith('/') || glob.split('/').includes('..'))
+      src.report(
+        item.node,
+        item.path,
+        `expected a path or glob inside the job's working-directory, got ${JSON.stringify(glob)}`,
+      );
+    else globs.push(glob);
+  }
+  return globs;
+}
+
 /** An agent id, or `{ capabilities: [...] }`. */
 export function readRunsOn(src: YamlSource, node: Node | null, path: Path): RunsOn | undefined {
   if (!isMap(node)) {

@@ -12,6 +12,7 @@ import {
   readDuration,
   readEnv,
   readInteger,
+  readArtifacts,
   readRetry,
   readRunsOn,
   readTemplate,
@@ -51,6 +52,7 @@ export const JOB_KEYS = [
   'working-directory',
   'steps',
   'outputs',
+  'artifacts',
 ] as const;
 
 /** The outcome of checking a file: the workflow when there is no problem. */
@@ -207,6 +209,9 @@ function readJob(
       case 'outputs':
         job.outputs = readOutputs(src, value, path, id, sites);
         declared = { ...declared, outputs: Object.keys(job.outputs) };
+        break;
+      case 'artifacts':
+        job.artifacts = readArtifacts(src, value, path);
         break;
     }
   }

@@ -66,6 +66,11 @@ export interface Job {
   readonly steps: readonly Step[];
   /** Outputs by name; values are templates that may read `steps`. */
   readonly outputs: Readonly<Record<string, string>>;
+  /**
+   * Files it leaves for the jobs that need it: globs relative to its working directory,
+   * collected on its agent after its last step and written into theirs before their first.
+   */
+  readonly artifacts?: readonly string[];
 }
 
 /** A step: a command (`run`) or a tool the agent advertises (`uses`). */

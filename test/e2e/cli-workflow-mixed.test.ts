@@ -5,7 +5,7 @@
  * journal can be read back afterwards.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -71,13 +71,15 @@ if (server) {
         ok(await worker.run(['workspace', 'join', ws]), 'join');
         writeFileSync(
           join(worker.env.MX_AGENT_CONFIG_DIR ?? '', 'policy.toml'),
-          `[[allow]]\nrequester = "${boss.id}"\ncommands = ["sh"]\ncwd = ["${dir}"]\nrequire_sandbox = false\n`,
+          `[[allow]]\nrequester = "${boss.id}"\ncommands = ["sh"]\ncwd = ["${dir}"]\nrequire_sandbox = false\nartifacts = true\n`,
           { mode: 0o600 },
         );
       }
       await trustAll(boss, [onXmpp, onMatrix]);
       await trustAll(onXmpp, [boss]);
       await trustAll(onMatrix, [boss]);
+      mkdirSync(join(dir, 'm'));
+      mkdirSync(join(dir, 'x'));
       const file = join(dir, 'mixed.yml');
       writeFileSync(
         file,
@@ -85,18 +87,19 @@ if (server) {
 jobs:
   matrixjob:
     runs-on: ${onMatrix.id}
-    working-directory: ${dir}
+    working-directory: ${join(dir, 'm')}
+    artifacts: [note.txt]
     steps:
       - id: s
-        run: sh -c "echo on matrix; echo ::output word=from-matrix"
+        run: sh -c "echo on matrix; echo ::output word=from-matrix; echo carried > note.txt"
     outputs:
       word: \${{ steps.s.outputs.word }}
   xmppjob:
     needs: [matrixjob]
     runs-on: ${onXmpp.id}
-    working-directory: ${dir}
+    working-directory: ${join(dir, 'x')}
     steps:
-      - run: sh -c 'echo "xmpp got $0"' \${{ jobs.matrixjob.outputs.word }}
+      - run: sh -c 'echo "xmpp got $0 and $(cat note.txt)"' \${{ jobs.matrixjob.outputs.word }}
 `,
       );
       const r = ok(await boss.run(['--json', 'workflow', 'run', file], 120_000), 'workflow run');
@@ -117,7 +120,7 @@ jobs:
       for (const e of events) if (e.type === 'job-started' && e.job) started[e.job] = e.agent;
       assert.deepEqual(started, { matrixjob: onMatrix.id, xmppjob: onXmpp.id });
       assert.ok(
-        events.some((e) => e.job === 'xmppjob' && e.line === 'xmpp got from-matrix'),
+        events.some((e) => e.job === 'xmppjob' && e.line === 'xmpp got from-matrix and carried'),
         r.stdout,
       );
       const run = events[0]?.run ?? '';

@@ -122,7 +122,7 @@ export async function workflowAgents(
     ok(await w.run(['workspace', 'join', ws]), 'workspace join');
     writeFileSync(
       join(w.env.MX_AGENT_CONFIG_DIR ?? '', 'policy.toml'),
-      `[[allow]]\nrequester = "${boss.id}"\ncommands = ["sh"]\ncwd = ["${dir}"]\nrequire_sandbox = false\n`,
+      `[[allow]]\nrequester = "${boss.id}"\ncommands = ["sh"]\ncwd = ["${dir}"]\nrequire_sandbox = false\nartifacts = true\n`,
       { mode: 0o600 },
     );
   }

@@ -6,7 +6,7 @@
  * timeout and a Ctrl-C that both end the remote process and everything it started.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startCli, stopHosts } from './cli.ts';
@@ -180,6 +180,36 @@ ${part('one', builder, 1)}${part('ten', tester, 10)}${part('hundred', packer, 10
         assert.match(r.stdout, new RegExp(`\\[${job}\\] started on ${agent.id}`));
       assert.match(r.stdout, /\[gather\] total=777/);
       assert.equal(readFileSync(join(dir, 'fan-total'), 'utf8'), 'total=777\n');
+    });
+
+    it("passes a job's files to the job that needs it on another agent, as artifacts", async () => {
+      mkdirSync(join(dir, 'made'));
+      mkdirSync(join(dir, 'used'));
+      const file = workflow(
+        'artifacts.yml',
+        `name: artifacts
+jobs:
+  make:
+    runs-on: ${builder.id}
+    working-directory: ${join(dir, 'made')}
+    artifacts: [out/**]
+    steps:
+      - run: sh -c 'mkdir -p out && echo made by builder > out/report.txt'
+  use:
+    needs: [make]
+    runs-on: ${tester.id}
+    working-directory: ${join(dir, 'used')}
+    steps:
+      - run: sh -c 'cat out/report.txt'
+`,
+      );
+      const r = await boss.run(['workflow', 'run', file], 120_000);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /\[use\] made by builder/);
+      assert.equal(
+        readFileSync(join(dir, 'used', 'out', 'report.txt'), 'utf8'),
+        'made by builder\n',
+      );
     });
 
     it('retries a flaky job until it succeeds', async () => {

@@ -150,6 +150,7 @@ export async function runWorkflowFile(
         key,
         ...run,
         resolveWorker,
+        transportFor: (network) => sources.find((s) => s.transport.network === network)?.transport,
         signal: context.signal,
         onEvent,
       }));

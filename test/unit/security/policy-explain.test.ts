@@ -15,6 +15,7 @@ const limits = {
   network: false,
   requireSandbox: true,
   requiresApproval: true,
+  artifacts: false,
   maxConcurrent: 1,
 };
 
@@ -41,7 +42,7 @@ test('an allowed decision says which rule, what runs, where, with what and under
       '  runs: /usr/bin/git',
       '  in: /srv/build/app',
       '  env: CI, NODE_ENV',
-      '  limits: timeout 5m, output 1 MiB, 1 at once, sandbox required, no network, approval required',
+      '  limits: timeout 5m, output 1 MiB, 1 at once, sandbox required, no network, approval required, no artifacts',
     ].join('\n'),
   );
 });
@@ -73,9 +74,10 @@ test('limits read the way the policy writes them', () => {
       network: true,
       requireSandbox: false,
       requiresApproval: false,
+      artifacts: true,
       maxConcurrent: 2,
     }),
-    'timeout 1h30m, output 1500 B, 2 at once, sandbox if available, network, no approval',
+    'timeout 1h30m, output 1500 B, 2 at once, sandbox if available, network, no approval, artifacts',
   );
 });
 

@@ -139,11 +139,11 @@ test('each kind of value is checked', () => {
 test('unknown keys are errors, wherever they are', () => {
   rejects(
     '[defaults]\ntimout = "5m"\n',
-    'FILE:2:1: defaults.timout: unknown key; expected one of timeout, max_output, max_concurrent, require_sandbox, requires_approval, network, deny_args',
+    'FILE:2:1: defaults.timout: unknown key; expected one of timeout, max_output, max_concurrent, require_sandbox, requires_approval, network, artifacts, deny_args',
   );
   rejects(
     `[[allow]]\n${RULE}  comands = ["git"]\n`,
-    'FILE:5:3: allow[0].comands: unknown key; expected one of requester, workspace, commands, deny_args, cwd, env, tools, timeout, max_output, max_concurrent, require_sandbox, requires_approval, network',
+    'FILE:5:3: allow[0].comands: unknown key; expected one of requester, workspace, commands, deny_args, cwd, env, tools, timeout, max_output, max_concurrent, require_sandbox, requires_approval, network, artifacts',
   );
   rejects('[deny]\nx = 1\n', 'FILE:1:1: deny: unknown key; expected one of defaults, allow, tools');
   rejects(
@@ -230,6 +230,7 @@ test('the built-in defaults are safe: sandbox required, no network, 10m, 10MiB',
     network: false,
     requireSandbox: true,
     requiresApproval: false,
+    artifacts: false,
     maxConcurrent: 2,
   });
 });

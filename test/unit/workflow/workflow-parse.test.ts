@@ -252,7 +252,7 @@ test('required keys, unknown keys and types at the top and in jobs', () => {
     problems(withJob('    steps: [{ run: x, timout: 5s }]\n    max-parallel: 2\n')),
     [
       'wf.yml:4:23: jobs.a.steps[0].timout: unknown key, did you mean "timeout"?',
-      'wf.yml:5:5: jobs.a.max-parallel: unknown key (keys: name, needs, runs-on, if, timeout, retries, continue-on-error, env, working-directory, steps, outputs)',
+      'wf.yml:5:5: jobs.a.max-parallel: unknown key (keys: name, needs, runs-on, if, timeout, retries, continue-on-error, env, working-directory, steps, outputs, artifacts)',
     ],
   );
   assert.deepEqual(

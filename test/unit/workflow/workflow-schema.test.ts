@@ -173,6 +173,7 @@ test('a value of the wrong type for any key is refused by both', () => {
     'working-directory': 5,
     steps: {},
     outputs: ['x'],
+    artifacts: 'dist',
   };
   for (const key of JOB_KEYS) {
     const doc = variant(['jobs', 'test', key], wrongInJob[key]);
@@ -220,6 +221,10 @@ test('both agree on a set of samples', () => {
     ['a duration with a space', ['jobs', 'build', 'timeout'], '5 m', false],
     ['a duration in days', ['jobs', 'build', 'timeout'], '2d', false],
     ['if: true', ['jobs', 'test', 'if'], true, true],
+    ['artifacts', ['jobs', 'build', 'artifacts'], ['dist/**', 'report.xml'], true],
+    ['an absolute artifact', ['jobs', 'build', 'artifacts'], ['/etc/passwd'], false],
+    ['an artifact climbing out', ['jobs', 'build', 'artifacts'], ['dist/../../x'], false],
+    ['an empty artifact', ['jobs', 'build', 'artifacts'], [''], false],
     ['continue-on-error: true', ['jobs', 'build', 'continue-on-error'], true, true],
     [
       'runs-on by capabilities',
