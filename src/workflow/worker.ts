@@ -7,7 +7,7 @@
 import { messageOf } from '../errors.ts';
 import type { SignedEnvelope } from '../protocol/signed.ts';
 import { parseEnvelope, verifySignature } from '../protocol/signed.ts';
-import { admitRequest, signResult, type GateDeps } from '../security/request-gate.ts';
+import { admitRequest, type GateDeps } from '../security/request-gate.ts';
 import { evaluatePolicy } from '../security/policy-evaluate.ts';
 import { evaluateToolCall } from '../security/policy-tools.ts';
 import type { Policy, PolicyDecision } from '../security/policy-types.ts';
@@ -17,6 +17,7 @@ import type { EnvelopeSigner } from '../protocol/signed.ts';
 import type { InboundMessage, Target, Transport } from '../transport/transport.ts';
 import { bringArtifacts, movesArtifacts, takeArtifacts } from './artifacts.ts';
 import { runJobProcess } from './job-process.ts';
+import { WorkerReplies } from './worker-replies.ts';
 import {
   KEEPALIVE_MS,
   REQUEST_LIFETIME_MS,
@@ -83,9 +84,11 @@ export class Worker {
   #transport: Transport | undefined;
   #unsubscribe: (() => void) | undefined;
   readonly #held: HeldTasks | undefined;
+  readonly #replies: WorkerReplies;
 
   constructor(options: WorkerOptions) {
     this.#options = options;
+    this.#replies = new WorkerReplies(options);
     this.#held = options.approvals && this.#holdJobs(options.approvals);
   }
 
@@ -97,6 +100,7 @@ export class Worker {
   /** Listen for requests. */
   start(transport: Transport): void {
     this.#transport = transport;
+    this.#replies.use(transport);
     this.#held?.start(transport.address);
     this.#unsubscribe = transport.subscribe((event) => {
       if (event.type !== 'payload' || event.payload.version !== TASK_VERSION) return;
@@ -161,7 +165,7 @@ export class Worker {
     );
     if (!admission.admitted) {
       if (nonce !== undefined)
-        await this.#answer(replyTo, TASK_KINDS.rejected, nonce, {
+        await this.#replies.answer(replyTo, TASK_KINDS.rejected, nonce, {
           stage: admission.stage,
           reason: admission.reason,
         });
@@ -180,7 +184,7 @@ export class Worker {
         return;
       }
     } else if (limits.requiresApproval) {
-      await this.#answer(replyTo, TASK_KINDS.rejected, admission.envelope.nonce, {
+      await this.#replies.answer(replyTo, TASK_KINDS.rejected, admission.envelope.nonce, {
         stage: 'policy',
         reason:
           'the policy requires approval for this job, and this worker cannot ask for it yet: it is refused rather than run unapproved',
@@ -246,7 +250,7 @@ export class Worker {
     if (this.#cancelledEarly.get(request.nonce) === request.agent) {
       this.#cancelledEarly.delete(request.nonce);
       this.#running.delete(request.nonce);
-      await this.#answer(replyTo, TASK_KINDS.rejected, request.nonce, {
+      await this.#replies.answer(replyTo, TASK_KINDS.rejected, request.nonce, {
         stage: 'cancelled',
         reason: 'cancelled by its requester before it started',
       });
@@ -259,18 +263,7 @@ export class Worker {
     const keepaliveMs = this.#options.keepaliveMs ?? KEEPALIVE_MS;
     // So the requester can tell a long quiet job from a dead worker.
     const alive = setInterval(() => {
-      transport
-        .send(
-          replyTo,
-          {
-            type: 'payload',
-            payload: { kind: TASK_KINDS.alive, version: TASK_VERSION, body: { re: request.nonce } },
-          },
-          { timeoutMs: SEND_TIMEOUT_MS },
-        )
-        .catch((error: unknown) => {
-          this.#options.log('debug', `keepalive of ${request.nonce} not sent: ${messageOf(error)}`);
-        });
+      this.#replies.alive(replyTo, request.nonce);
     }, keepaliveMs);
     let acceptance: Promise<void> = Promise.resolve();
     try {
@@ -281,7 +274,7 @@ export class Worker {
       // Sent while the process starts rather than before: on a busy conversation the send
       // queues behind earlier answers, and the job need not queue with it. The result and a
       // late rejection still go after it (#answer never throws).
-      acceptance = this.#answer(
+      acceptance = this.#replies.answer(
         replyTo,
         TASK_KINDS.accepted,
         request.nonce,
@@ -320,7 +313,7 @@ export class Worker {
         summary: `${spec.run}/${spec.job}/${spec.step}${'tool' in spec ? ` (tool ${spec.tool})` : ''}: exit ${String(result.exitCode)}${result.timedOut ? ', timed out' : ''}${result.cancelled ? ', cancelled' : ''}`,
       });
       await acceptance;
-      await this.#answer(replyTo, TASK_KINDS.result, request.nonce, body);
+      await this.#replies.answer(replyTo, TASK_KINDS.result, request.nonce, body);
     } catch (error) {
       await output.flush().catch(() => undefined);
       await acceptance;
@@ -330,7 +323,7 @@ export class Worker {
         requester: { agent: request.agent },
         reason: messageOf(error),
       });
-      await this.#answer(replyTo, TASK_KINDS.rejected, request.nonce, {
+      await this.#replies.answer(replyTo, TASK_KINDS.rejected, request.nonce, {
         stage: 'failed',
         reason: messageOf(error),
       });
@@ -378,9 +371,9 @@ export class Worker {
       windowMs: options.approvalWindowMs ?? APPROVAL_WINDOW_MS,
       pollMs: options.approvalPollMs ?? APPROVAL_POLL_MS,
       keepaliveMs: options.keepaliveMs ?? KEEPALIVE_MS,
-      answer: (to, kind, nonce, body) => this.#answer(to, kind, nonce, body),
+      answer: (to, kind, nonce, body) => this.#replies.answer(to, kind, nonce, body),
       alive: (to, nonce) => {
-        this.#alive(to, nonce);
+        this.#replies.alive(to, nonce);
       },
       recheck: (task) => this.#recheck(task),
       run: (task, decision) => this.#run(task.replyTo, task.request, task.spec, decision),
@@ -402,45 +395,5 @@ export class Worker {
         reason: `the policy no longer admits it: ${decision.reasons.join('; ') || 'no rule allows it'}`,
       };
     return { ok: true, decision };
-  }
-
-  #alive(to: Target, nonce: string): void {
-    this.#transport
-      ?.send(
-        to,
-        {
-          type: 'payload',
-          payload: { kind: TASK_KINDS.alive, version: TASK_VERSION, body: { re: nonce } },
-        },
-        { timeoutMs: SEND_TIMEOUT_MS },
-      )
-      .catch((error: unknown) => {
-        this.#options.log('debug', `keepalive of ${nonce} not sent: ${messageOf(error)}`);
-      });
-  }
-
-  async #answer(
-    to: Target,
-    kind: string,
-    nonce: string,
-    body: Record<string, unknown>,
-  ): Promise<void> {
-    const transport = this.#transport;
-    if (!transport) return;
-    const envelope = signResult(this.#options.key, {
-      agent: this.#options.agent,
-      requestNonce: nonce,
-      kind,
-      body: body as never,
-    });
-    try {
-      await transport.send(
-        to,
-        { type: 'payload', payload: { kind, version: TASK_VERSION, body: envelope } },
-        { timeoutMs: SEND_TIMEOUT_MS },
-      );
-    } catch (error) {
-      this.#options.log('warn', `could not send ${kind} for ${nonce}: ${messageOf(error)}`);
-    }
   }
 }
