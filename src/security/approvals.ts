@@ -8,10 +8,10 @@
  * names and lengths, for the person deciding. The worker keeps the job itself in memory.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
-import { ConfigError, RefusedError, UsageError, messageOf, quote } from '../errors.ts';
+import type { DatabaseSync } from 'node:sqlite';
+import { RefusedError, UsageError, quote } from '../errors.ts';
+import { openPrivateDatabase } from './private-database.ts';
 
 /** The store's file name inside the data directory (next to `replay.sqlite`). */
 export const APPROVALS_FILE = 'approvals.sqlite';
@@ -262,14 +262,10 @@ function base32(bytes: Uint8Array): string {
 }
 
 function openStore(dataDir: string, path: string): DatabaseSync {
-  try {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    const db = new DatabaseSync(path);
-    chmodSync(path, 0o600);
-    // WAL and a busy timeout: the session host and the CLI write at once.
-    db.exec(`PRAGMA journal_mode = WAL;
-      PRAGMA busy_timeout = 5000;
-      CREATE TABLE IF NOT EXISTS approvals (
+  return openPrivateDatabase(
+    dataDir,
+    path,
+    `CREATE TABLE IF NOT EXISTS approvals (
         id TEXT PRIMARY KEY,
         nonce TEXT NOT NULL,
         requester_agent TEXT NOT NULL,
@@ -292,11 +288,7 @@ function openStore(dataDir: string, path: string): DatabaseSync {
         holder_address TEXT NOT NULL,
         holder_pid INTEGER NOT NULL
       );
-      CREATE INDEX IF NOT EXISTS approvals_status ON approvals (status);`);
-    return db;
-  } catch (error) {
-    throw new ConfigError(`cannot open the approvals store ${path}: ${messageOf(error)}`, {
-      cause: error,
-    });
-  }
+      CREATE INDEX IF NOT EXISTS approvals_status ON approvals (status);`,
+    'approvals store',
+  );
 }

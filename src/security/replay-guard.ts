@@ -9,10 +9,10 @@
  * A nonce needs keeping only until its envelope is too old to pass the window check anyway
  * (expires + skew); later entries are pruned.
  */
-import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
-import { ConfigError, UsageError, messageOf } from '../errors.ts';
+import type { DatabaseSync } from 'node:sqlite';
+import { UsageError } from '../errors.ts';
+import { openPrivateDatabase } from './private-database.ts';
 import type { SignedEnvelope } from '../protocol/signed.ts';
 
 /** The store's file name inside the data directory. */
@@ -124,26 +124,18 @@ export class ReplayGuard {
 }
 
 function openStore(dataDir: string, path: string): DatabaseSync {
-  try {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    const db = new DatabaseSync(path);
-    chmodSync(path, 0o600);
-    // WAL and a busy timeout: several processes of one profile may check at once.
-    db.exec(`PRAGMA journal_mode = WAL;
-      PRAGMA busy_timeout = 5000;
-      CREATE TABLE IF NOT EXISTS nonces (
+  return openPrivateDatabase(
+    dataDir,
+    path,
+    `CREATE TABLE IF NOT EXISTS nonces (
         agent TEXT NOT NULL,
         nonce TEXT NOT NULL,
         keep_until INTEGER NOT NULL,
         PRIMARY KEY (agent, nonce)
       );
-      CREATE INDEX IF NOT EXISTS nonces_keep_until ON nonces (keep_until);`);
-    return db;
-  } catch (error) {
-    throw new ConfigError(`cannot open the replay store ${path}: ${messageOf(error)}`, {
-      cause: error,
-    });
-  }
+      CREATE INDEX IF NOT EXISTS nonces_keep_until ON nonces (keep_until);`,
+    'replay store',
+  );
 }
 
 function iso(ms: number): string {

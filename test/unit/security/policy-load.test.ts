@@ -3,14 +3,14 @@
  * ConfigError naming file:line:column, the key, what was expected and what was found.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { ConfigError } from '../../../src/errors.ts';
 import { evaluatePolicy } from '../../../src/security/policy-evaluate.ts';
 import { BUILT_IN_DEFAULTS } from '../../../src/security/policy-schema.ts';
 import { loadPolicy } from '../../../src/security/policy.ts';
+import { policyFiles } from '../../support/policy-files.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'mx-policy-load-'));
 after(() => {
@@ -19,27 +19,7 @@ after(() => {
 const build = join(root, 'build');
 mkdirSync(build);
 const env = { PATH: '/usr/bin:/bin' };
-let files = 0;
-
-/** Write `text` as a policy file of its own and return its path. */
-function policyFile(text: string): string {
-  const path = join(root, `policy-${String(++files)}.toml`);
-  writeFileSync(path, text, { mode: 0o600 });
-  return path;
-}
-
-/** Assert loading `text` fails with exactly `message` (with `FILE` standing for the path). */
-function rejects(text: string, message: string): void {
-  const path = policyFile(text);
-  assert.throws(
-    () => loadPolicy(path, { env, home: root }),
-    (error: unknown) => {
-      assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
-      assert.equal(error.message, message.replaceAll('FILE', path));
-      return true;
-    },
-  );
-}
+const { policyFile, rejects } = policyFiles(root, env);
 
 const RULE = `requester = "agt-abcdefghijklmnop"\ncommands = ["sh"]\ncwd = ["${build}"]\n`;
 

@@ -4,13 +4,13 @@
  * argument templates, the rule required to list the tool, its limits and env allowlist applied.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { ConfigError } from '../../../src/errors.ts';
 import { evaluateToolCall, type ToolCall } from '../../../src/security/policy-tools.ts';
 import { loadPolicy } from '../../../src/security/policy.ts';
+import { policyFiles } from '../../support/policy-files.ts';
 
 const root = realpathSync(mkdtempSync(join(tmpdir(), 'mx-policy-tools-')));
 after(() => {
@@ -21,26 +21,7 @@ mkdirSync(repo);
 const env = { PATH: '/usr/bin:/bin' };
 const sh = realpathSync('/bin/sh');
 const AGENT = 'agt-abcdefghijklmnop';
-let files = 0;
-
-function policyFile(text: string): string {
-  const path = join(root, `policy-${String(++files)}.toml`);
-  writeFileSync(path, text, { mode: 0o600 });
-  return path;
-}
-
-/** Assert loading `text` fails with exactly `message` (`FILE` standing for the path). */
-function rejects(text: string, message: string): void {
-  const path = policyFile(text);
-  assert.throws(
-    () => loadPolicy(path, { env, home: root }),
-    (error: unknown) => {
-      assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
-      assert.equal(error.message, message.replaceAll('FILE', path));
-      return true;
-    },
-  );
-}
+const { policyFile, rejects } = policyFiles(root, env);
 
 const LINT = `[tools.lint]
 description = "lint a path of the checkout"
