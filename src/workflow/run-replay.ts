@@ -4,6 +4,7 @@
  * feeding them to the scheduler in order — what `workflow status`, `workflow logs` and
  * `workflow run --resume` start from.
  */
+import type { KeyObject } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { RemoteFailureError, UsageError } from '../errors.ts';
 import { parseEnvelope, verifySignature, type SignedEnvelope } from '../protocol/signed.ts';
@@ -30,6 +31,8 @@ export interface RunRecords {
   /** The orchestrator's agent id and key fingerprint. */
   readonly agent: string;
   readonly fingerprint: string;
+  /** Its public key (`ed25519:…`), which every record must be signed with. */
+  readonly publicKey: string;
   readonly workflow: Workflow;
   readonly inputs: Readonly<Record<string, InputValue>>;
   readonly startedAt: number;
@@ -83,19 +86,11 @@ export async function readRunRecords(
   if (fingerprintOf(publicKey) !== first.key || !verifySignature(first, publicKey))
     throw new RemoteFailureError(`run ${run}: its first record is not signed by the key it names`);
   const bySeq = new Map<number, JournalRecord>();
+  const signer = { agent: first.agent, fingerprint: first.key, key: publicKey };
   for (const envelope of envelopes) {
-    const entry = parseEntry(envelope.body);
-    const seq = envelope.body.seq as number;
-    if (
-      typeof entry === 'string' ||
-      envelope.key !== first.key ||
-      envelope.agent !== first.agent ||
-      !verifySignature(envelope, publicKey)
-    ) {
-      rejected += 1;
-      continue;
-    }
-    if (!bySeq.has(seq)) bySeq.set(seq, { seq, at: envelope.issued, entry });
+    const record = believed(envelope, signer);
+    if (record === undefined) rejected += 1;
+    else if (!bySeq.has(record.seq)) bySeq.set(record.seq, record);
   }
   const workflow =
     head.workflow ??
@@ -113,12 +108,95 @@ export async function readRunRecords(
     workspace,
     agent: first.agent,
     fingerprint: first.key,
+    publicKey: head.key,
     workflow: workflow as Workflow,
     inputs: head.inputs,
     startedAt: head.startedAt,
     records: [...bySeq.values()].sort((a, b) => a.seq - b.seq),
     rejected,
   };
+}
+
+/**
+ * Follow a run as it goes on: hand each record after `afterSeq` to `onRecord`, in order, once,
+ * believing only the key that started it; resolves after its `end` record, or when `signal`
+ * aborts. Records written while the history was being read are caught up from the history.
+ */
+export async function followRun(
+  transport: Transport,
+  run: RunRecords,
+  afterSeq: number,
+  onRecord: (record: JournalRecord) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  const signer = {
+    agent: run.agent,
+    fingerprint: run.fingerprint,
+    key: publicKeyFromRaw(run.publicKey),
+  };
+  const waiting = new Map<number, JournalRecord>();
+  let next = afterSeq + 1;
+  const ended = Promise.withResolvers<undefined>();
+  const take = (record: JournalRecord): void => {
+    if (record.seq < next) return;
+    waiting.set(record.seq, record);
+    for (let r = waiting.get(next); r !== undefined; r = waiting.get(next)) {
+      waiting.delete(next++);
+      onRecord(r);
+      if (r.entry.t === 'end') ended.resolve(undefined);
+    }
+  };
+  const unsubscribe = transport.subscribe((event) => {
+    if (event.type !== 'payload' && event.type !== 'text') return;
+    if (event.target.kind !== 'workspace' || event.target.workspace !== run.workspace) return;
+    const envelope = envelopeOf(event, run.run);
+    const record = typeof envelope === 'object' ? believed(envelope, signer) : undefined;
+    if (record !== undefined) take(record);
+  });
+  const onAbort = (): void => {
+    ended.resolve(undefined);
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    // Live records, and the history now and then: a record missed live (sent through the same
+    // session host, or while reconnecting) still arrives.
+    const state = { done: false };
+    void ended.promise.then(() => {
+      state.done = true;
+    });
+    while (!state.done) {
+      const caught = await readRunRecords(transport, run.workspace, run.run, { signal });
+      for (const record of caught.records) take(record);
+      await Promise.race([ended.promise, sleep(FOLLOW_POLL_MS)]);
+    }
+  } catch (error) {
+    if (!signal.aborted) throw error;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    unsubscribe();
+  }
+}
+
+const FOLLOW_POLL_MS = 2000;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/** The record an envelope holds when `signer` signed it; undefined when it is not to be believed. */
+function believed(
+  envelope: SignedEnvelope,
+  signer: { readonly agent: string; readonly fingerprint: string; readonly key: KeyObject },
+): JournalRecord | undefined {
+  const entry = parseEntry(envelope.body);
+  if (
+    typeof entry === 'string' ||
+    envelope.key !== signer.fingerprint ||
+    envelope.agent !== signer.agent ||
+    !verifySignature(envelope, signer.key)
+  )
+    return undefined;
+  return { seq: envelope.body.seq as number, at: envelope.issued, entry };
 }
 
 /** What replaying a run's records gives. */

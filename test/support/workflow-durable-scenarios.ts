@@ -95,6 +95,16 @@ jobs:
           ['second', 'running'],
         ],
       );
+      // Someone follows the run's logs from another agent while it is resumed.
+      const follower = startCli(['workflow', 'logs', '--follow', run], other.env);
+      let followed = '';
+      follower.stdout?.on('data', (data: Buffer) => {
+        followed += data.toString();
+      });
+      follower.stderr?.on('data', (data: Buffer) => {
+        followed += data.toString();
+      });
+      const followerExit = new Promise<number | null>((resolve) => follower.on('exit', resolve));
       writeFileSync(join(dir, 'go'), '');
       const resumed = ok(
         await boss.run(['workflow', 'run', '--resume', run], 120_000),
@@ -112,6 +122,10 @@ jobs:
       const logs = ok(await other.run(['workflow', 'logs', run, 'first']), 'logs').stdout;
       assert.match(logs, /\[first\] hello-from-first/);
       assert.doesNotMatch(logs, /\[second\]/);
+      assert.equal(await followerExit, 0, followed);
+      assert.match(followed, /\[first\] hello-from-first/);
+      assert.match(followed, /\[second\] second got kept/);
+      assert.match(followed, /workflow succeeded/);
       const again = ok(await boss.run(['workflow', 'run', '--resume', run]), 'resume again');
       assert.match(again.stdout, /already succeeded: nothing to resume/);
     });

@@ -9,12 +9,13 @@ import type { Transport } from '../../transport/transport.ts';
 import type { JournalRecord } from '../../workflow/run-records.ts';
 import {
   RunNotFoundError,
+  followRun,
   readRunRecords,
   replayRun,
   type RunRecords,
 } from '../../workflow/run-replay.ts';
 import type { CliContext } from '../context.ts';
-import { stringOption } from '../option-values.ts';
+import { flagOption, stringOption } from '../option-values.ts';
 import { connectProfiles, selectedProfiles, sourcesFor } from '../profile-sources.ts';
 import { RUN_ID } from './workflow-run-action.ts';
 
@@ -71,7 +72,7 @@ async function withRun<T>(
       wanted === undefined ? [] : [wanted],
       context,
     );
-    return work(await locateRun(sources, id, context));
+    return await work(await locateRun(sources, id, context));
   } finally {
     await Promise.allSettled(transports.map((t) => (t ? t.close() : Promise.resolve())));
   }
@@ -159,20 +160,24 @@ export async function showRunLogs(
   values: OptionValues,
   context: CliContext,
 ): Promise<void> {
-  const records = await withRun(id, values, context, ({ found }) => {
+  const { output } = context;
+  const print = (record: JournalRecord): void => {
+    if (job !== undefined && !('job' in record.entry && record.entry.job === job)) return;
+    for (const line of logLines(record))
+      output.line({ run: id, at: record.at, ...line.json }, () => line.text);
+  };
+  await withRun(id, values, context, async ({ transport, found }) => {
     if (job !== undefined && !Object.hasOwn(found.workflow.jobs, job))
       throw new UsageError(
         `run ${id} has no job ${quote(job)}; its jobs: ${Object.keys(found.workflow.jobs).join(', ')}`,
       );
-    return found.records.filter(
-      (r) => job === undefined || ('job' in r.entry && r.entry.job === job),
-    );
+    for (const record of found.records) print(record);
+    const ended = found.records.some((r) => r.entry.t === 'end');
+    if (!flagOption(values, 'follow') || ended) return;
+    context.endsOnInterrupt();
+    const last = found.records.at(-1)?.seq ?? 0;
+    await followRun(transport, found, last, print, context.signal);
   });
-  const { output } = context;
-  for (const record of records) {
-    for (const line of logLines(record))
-      output.line({ run: id, at: record.at, ...line.json }, () => line.text);
-  }
 }
 
 function logLines(record: JournalRecord): { json: object; text: string }[] {

@@ -95,11 +95,13 @@ Examples:
     .argument('<run>', 'the run id (run-…)')
     .argument('[job]', 'only this job')
     .option('--workspace <workspace>', 'look in this workspace only')
+    .option('-f, --follow', 'keep printing as the run goes on, until it ends (Ctrl-C stops)')
     .addHelpText(
       'after',
       `
 Examples:
   $ mx-agent workflow logs run-0123456789ab
+  $ mx-agent workflow logs --follow run-0123456789ab
   $ mx-agent workflow logs run-0123456789ab build
   $ mx-agent --json workflow logs run-0123456789ab build`,
     )
