@@ -2,10 +2,12 @@
  * Our content as Matrix events (specs/protocol.md §4): human text is `m.room.message` with
  * msgtype `m.text`; a payload of kind K is a timeline event of type `org.mxagent.K` whose
  * content is `{ "version": n, "body": {…} }`; workspace state of type T is a state event of
- * type `org.mxagent.T` keyed by the state key.
+ * type `org.mxagent.T` keyed by the state key. Several payloads may share one event
+ * (`org.mxagent._batch`, batch.ts).
  */
 import { payloadProblem } from '../payload.ts';
 import type { JsonObject, Outbound, Payload } from '../transport.ts';
+import { BATCH_EVENT_TYPE, decodeBatch } from './batch.ts';
 
 /** Prefix of every event type we define. */
 export const EVENT_PREFIX = 'org.mxagent.';
@@ -23,6 +25,7 @@ export function encodeOutbound(content: Outbound): { type: string; content: Json
 export type Decoded =
   | { readonly type: 'text'; readonly text: string }
   | { readonly type: 'payload'; readonly payload: Payload }
+  | { readonly type: 'batch'; readonly payloads: readonly Payload[] }
   | { readonly type: 'rejected'; readonly reason: string }
   | undefined;
 
@@ -44,6 +47,12 @@ export function decodeEvent(type: string, content: Record<string, unknown>): Dec
     return { type: 'text', text: msgtype === 'm.emote' ? `* ${body}` : body };
   }
   if (!type.startsWith(EVENT_PREFIX)) return undefined;
+  if (type === BATCH_EVENT_TYPE) {
+    const batch = decodeBatch(content);
+    return 'problem' in batch
+      ? { type: 'rejected', reason: `malformed ${type} event: ${batch.problem}` }
+      : { type: 'batch', payloads: batch.payloads };
+  }
   const payload = {
     kind: type.slice(EVENT_PREFIX.length),
     version: content.version,

@@ -17,7 +17,7 @@ import { UsageError, quote } from '../../errors.ts';
 import { sleep } from '../deadline.ts';
 import type * as T from '../transport.ts';
 import { EVENT_PREFIX } from './codec.ts';
-import { decodeTimelineEvent, inboundMessage } from './inbound.ts';
+import { decodeTimelineEvent, inboundMessages } from './inbound.ts';
 import { mapMatrixError, retryDelay } from './matrix-errors.ts';
 import { isTransient } from './sdk.ts';
 
@@ -58,6 +58,7 @@ export interface HistoryRoom {
 /** The part of a `/messages` response we read. */
 interface MessagesResponse {
   readonly chunk?: unknown;
+  readonly start?: unknown;
   readonly end?: unknown;
 }
 
@@ -70,6 +71,40 @@ export function assertHistoryQuery(query: T.HistoryQuery): void {
   if (before === '') throw new UsageError('expected a history cursor, got an empty string');
 }
 
+/**
+ * Where a page begins: a server token (absent: the live end) and how much of the chunk read
+ * from it earlier pages took. A batch event (specs/protocol.md §4.1.1) carries several
+ * messages, so a page can fill up in the middle of a chunk, or of a batch; the server has no
+ * token for such a place, so the cursor names the token and how far past it to skip.
+ */
+interface Position {
+  readonly from: string | undefined;
+  /** Events of the chunk from `from` already read in full. */
+  readonly events: number;
+  /** Messages of the next event already read (newest first). */
+  readonly messages: number;
+}
+
+/** Marks a cursor that is a position inside a chunk rather than a server token. */
+const INSIDE = 'mxa~';
+
+function cursorOf(position: Position): string | undefined {
+  const { from, events, messages } = position;
+  if (events === 0 && messages === 0) return from;
+  return `${INSIDE}${String(events)}.${String(messages)}.${from ?? ''}`;
+}
+
+function positionOf(cursor: string | undefined): Position {
+  if (!cursor?.startsWith(INSIDE)) return { from: cursor, events: 0, messages: 0 };
+  const match = /^(\d{1,6})\.(\d{1,3})\.(.+)$/s.exec(cursor.slice(INSIDE.length));
+  if (!match?.[3]) {
+    throw new UsageError(
+      `expected a history cursor a previous page returned as next, got ${quote(cursor)}`,
+    );
+  }
+  return { from: match[3], events: Number(match[1]), messages: Number(match[2]) };
+}
+
 /** Read one page of a room's history, newest first. */
 export async function readHistory(
   ctx: HistoryContext,
@@ -80,47 +115,59 @@ export async function readHistory(
   const limit = query.limit ?? DEFAULT_LIMIT;
   const messages: T.InboundMessage[] = [];
   let unreadable = 0;
-  let from = query.before;
+  let at = positionOf(query.before);
   for (let request = 0; request < MAX_REQUESTS && messages.length < limit; request++) {
-    const response = await fetchMessages(ctx, room, from, limit - messages.length, signal);
-    for (const event of await decryptAll(ctx.client(), room.roomId, response.chunk)) {
-      if (event.isDecryptionFailure()) unreadable++;
-      else addMessage(ctx, room, event, messages);
+    const want = limit - messages.length + at.events;
+    const response = await fetchMessages(ctx, room, at.from, want, signal);
+    // Without `from`, `start` is the token of the live end as it was: later events cannot
+    // shift a position counted from it.
+    const start = at.from ?? (typeof response.start === 'string' ? response.start : undefined);
+    const events = await decryptAll(ctx.client(), room.roomId, response.chunk);
+    for (let i = at.events; i < events.length; i++) {
+      const event = events[i] as MatrixEvent;
+      if (event.isDecryptionFailure()) {
+        if (i > at.events || at.messages === 0) unreadable++;
+        continue;
+      }
+      const skip = i === at.events ? at.messages : 0;
+      const found = messagesOf(ctx, room, event).slice(skip);
+      const space = limit - messages.length;
+      // A server without `start` leaves no place to resume from: the page runs over instead.
+      if (found.length > space && start !== undefined) {
+        messages.push(...found.slice(0, space));
+        const next = cursorOf({ from: start, events: i, messages: skip + space });
+        return { messages, ...(next === undefined ? {} : { next }), unreadable };
+      }
+      messages.push(...found);
     }
     // No `end`: the beginning (or the limit of what we may see) is reached. An empty chunk
     // with an `end` only means the server filtered a stretch away: go on from there.
-    const end = typeof response.end === 'string' && response.end !== from ? response.end : '';
-    from = end || undefined;
-    if (from === undefined) break;
+    const end = typeof response.end === 'string' && response.end !== at.from ? response.end : '';
+    at = { from: end || undefined, events: 0, messages: 0 };
+    if (at.from === undefined) break;
   }
-  return { messages, ...(from === undefined ? {} : { next: from }), unreadable };
+  const next = cursorOf(at);
+  return { messages, ...(next === undefined ? {} : { next }), unreadable };
 }
 
-function addMessage(
+/** The messages one event of the history carries, newest first. */
+function messagesOf(
   ctx: HistoryContext,
   room: HistoryRoom,
   event: MatrixEvent,
-  messages: T.InboundMessage[],
-): void {
+): T.InboundMessage[] {
   const id = event.getId();
   const sender = event.getSender();
-  if (!id || !sender || event.isState()) return;
+  if (!id || !sender || event.isState()) return [];
   const decoded = decodeTimelineEvent(event, ctx.encrypted(room.roomId), room.name);
-  if (!decoded) return;
+  if (!decoded) return [];
   if (decoded.type === 'rejected') {
     // Live delivery reported it to listeners when it arrived; a read only leaves it out.
     ctx.log('debug', `history of ${room.name}: left out ${id} from ${sender}: ${decoded.reason}`);
-    return;
+    return [];
   }
-  messages.push(
-    inboundMessage(decoded, {
-      id,
-      from: sender,
-      target: room.target,
-      timestamp: event.getTs(),
-      delayed: true,
-    }),
-  );
+  const common = { id, from: sender, target: room.target, timestamp: event.getTs(), delayed: true };
+  return inboundMessages(decoded, common).reverse();
 }
 
 /** One `/messages` request, retried through outages and rate limits until the deadline. */

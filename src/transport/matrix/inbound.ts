@@ -3,10 +3,12 @@
  * (decryption finishes in any order, so an event still being decrypted holds back those after
  * it), history and our own echoes skipped, plaintext in an encrypted room and malformed events
  * rejected, undecryptable ones reported once and delivered when their key arrives, and each
- * event delivered once across restarts (the ledger).
+ * event delivered once across restarts (the ledger; a batch is one event, its payloads
+ * delivered together).
  */
 import type { MatrixEvent, Room } from 'matrix-js-sdk';
 import type * as T from '../transport.ts';
+import { batchItemId } from './batch.ts';
 import { decodeEvent, EVENT_PREFIX, type Decoded } from './codec.ts';
 
 /** What the pipeline needs from its transport. */
@@ -95,15 +97,14 @@ export class Inbound {
       ctx.directPeer(room.roomId) !== undefined
         ? { kind: 'direct', address: sender }
         : { kind: 'workspace', workspace: ctx.nameOf(room.roomId) };
-    ctx.emit(
-      inboundMessage(decoded, {
-        id,
-        from: sender,
-        target,
-        timestamp: event.getTs(),
-        delayed: event.getTs() < ctx.onlineSince(),
-      }),
-    );
+    const messages = inboundMessages(decoded, {
+      id,
+      from: sender,
+      target,
+      timestamp: event.getTs(),
+      delayed: event.getTs() < ctx.onlineSince(),
+    });
+    for (const message of messages) ctx.emit(message);
   }
 }
 
@@ -129,12 +130,25 @@ export function decodeTimelineEvent(
   return decodeEvent(type, event.getContent());
 }
 
-/** The message a decoded event delivers. */
-export function inboundMessage(
+/**
+ * The messages a decoded event delivers, oldest first: one, or one per payload of a batch
+ * (specs/protocol.md §4.1.1), each with the id `${eventId}#${index}`.
+ */
+export function inboundMessages(
   decoded: Exclude<Decoded, { type: 'rejected' } | undefined>,
   common: Omit<T.InboundMessage, 'type' | 'text' | 'payload'>,
-): T.InboundMessage {
-  return decoded.type === 'text'
-    ? { ...common, type: 'text', text: decoded.text }
-    : { ...common, type: 'payload', payload: decoded.payload };
+): T.InboundMessage[] {
+  switch (decoded.type) {
+    case 'text':
+      return [{ ...common, type: 'text', text: decoded.text }];
+    case 'payload':
+      return [{ ...common, type: 'payload', payload: decoded.payload }];
+    case 'batch':
+      return decoded.payloads.map((payload, index) => ({
+        ...common,
+        id: batchItemId(common.id, index),
+        type: 'payload',
+        payload,
+      }));
+  }
 }

@@ -40,7 +40,7 @@ import { Listeners } from '../listeners.ts';
 import { assertValidOutbound } from '../payload.ts';
 import * as T from '../transport.ts';
 import { parseRoomReference, parseUserId, serverOf } from './address.ts';
-import { encodeOutbound } from './codec.ts';
+import { RoomOutbox } from './outbox.ts';
 import { whoami } from './account.ts';
 import { Inbound } from './inbound.ts';
 import { DirectRooms } from './direct.ts';
@@ -97,8 +97,8 @@ export class MatrixTransport implements T.Transport {
   readonly #direct: DirectRooms;
   /** Rooms known to be encrypted: nothing goes into them in plaintext. */
   readonly #encrypted = new Set<string>();
-  /** Per-room send chains: sends reach a room in the order they were made. */
-  readonly #sendChains = new Map<string, Promise<unknown>>();
+  /** Per-room send queues: sends reach a room in the order they were made (outbox.ts). */
+  readonly #outboxes = new Map<string, RoomOutbox>();
   readonly #inbound: Inbound;
   /**
    * What advertise() was last given. Matrix has no per-account place to publish it (agents are
@@ -467,7 +467,6 @@ export class MatrixTransport implements T.Transport {
     assertValidOutbound(content);
     if (target.kind === 'direct') parseUserId(target.address);
     else parseRoomReference(target.workspace);
-    const { type, content: eventContent } = encodeOutbound(content);
     const txnId = `mxa-${randomUUID()}`;
     let roomId: string | undefined;
     const what = target.kind === 'direct' ? target.address : target.workspace;
@@ -478,8 +477,7 @@ export class MatrixTransport implements T.Transport {
           target.kind === 'direct'
             ? await this.#direct.roomFor(target.address, signal)
             : this.#joinedRoom(target.workspace);
-        const room = roomId;
-        return this.#inOrder(room, () => this.#sendEvent(room, type, eventContent, txnId, signal));
+        return this.#outbox(roomId).submit(content, txnId, signal);
       });
     } catch (error) {
       if (roomId) this.#cancelPending(roomId, txnId);
@@ -487,16 +485,20 @@ export class MatrixTransport implements T.Transport {
     }
   }
 
-  /** Run `work` after every earlier send to the same room has finished. */
-  async #inOrder<R>(roomId: string, work: () => Promise<R>): Promise<R> {
-    const previous = this.#sendChains.get(roomId) ?? Promise.resolve();
-    const mine = previous.catch(() => undefined).then(work);
-    this.#sendChains.set(roomId, mine);
-    try {
-      return await mine;
-    } finally {
-      if (this.#sendChains.get(roomId) === mine) this.#sendChains.delete(roomId);
+  /** The room's queue of sends: in order, payloads that wait for the wire batched. */
+  #outbox(roomId: string): RoomOutbox {
+    let outbox = this.#outboxes.get(roomId);
+    if (!outbox) {
+      outbox = new RoomOutbox({
+        sendEvent: async (type, content, txnId, signal) =>
+          (await this.#sendEvent(roomId, type, content, txnId, signal)).id,
+        cancel: (txnId) => {
+          this.#cancelPending(roomId, txnId);
+        },
+      });
+      this.#outboxes.set(roomId, outbox);
     }
+    return outbox;
   }
 
   async #sendEvent(
