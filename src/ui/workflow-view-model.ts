@@ -116,6 +116,11 @@ export function reduceRunEvent(
       if (line.trim() === '') return model;
       return update(event.job, (job) => ({ ...job, lastLine: line }));
     }
+    case 'job-held':
+      return update(event.job, (job) => ({
+        ...job,
+        reason: `waiting for ${event.agent}'s owner to approve it (${sanitizeLine(event.approval)})`,
+      }));
     case 'worker-lost':
       return update(event.job, (job) => ({
         ...job,

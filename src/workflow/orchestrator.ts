@@ -47,6 +47,15 @@ export type RunEvent =
       readonly line: string;
     }
   | {
+      /** The job's agent holds its step until its owner approves it (`mx-agent approvals`). */
+      readonly type: 'job-held';
+      readonly job: string;
+      readonly agent: string;
+      readonly approval: string;
+      /** When the agent refuses it unless approved (ms since the epoch, the agent's clock). */
+      readonly expires: number;
+    }
+  | {
       /** The job's agent stopped answering; the job moves to another agent if one matches. */
       readonly type: 'worker-lost';
       readonly job: string;
@@ -284,6 +293,15 @@ async function runJobOn(
         signal,
         onOutput: (stream, data) => {
           lines.push(stream, data);
+        },
+        onHeld: (held) => {
+          options.onEvent({
+            type: 'job-held',
+            job: action.jobId,
+            agent: worker.agent,
+            approval: held.approval,
+            expires: held.expires,
+          });
         },
       });
     } catch (error) {

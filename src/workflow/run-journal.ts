@@ -153,6 +153,8 @@ export class RunJournal {
       case 'run-finished':
         this.#append({ t: 'end', result: event.result });
         break;
+      case 'job-held':
+        break; // a wait on the worker's side; the job's records go on when it runs
     }
   }
 

@@ -83,6 +83,12 @@ if (server) {
       const r = await approved;
       assert.equal(r.code, 0, r.stdout + r.stderr);
       assert.match(r.stdout, /\[deploy\] ran on prod/);
+      assert.match(
+        r.stdout,
+        new RegExp(
+          `\\[deploy\\] held by ${worker.id} until its owner approves it: \`mx-agent approvals approve ${held.id}\``,
+        ),
+      );
       assert.ok(existsSync(join(dir, 'deployed')));
       const twice = await worker.run(['approvals', 'approve', held.id]);
       assert.equal(twice.code, 6, twice.stderr);

@@ -304,6 +304,8 @@ export function describe(event: RunEvent): string {
       return `[${event.job}] $ ${event.command}`;
     case 'output':
       return `[${event.job}] ${event.line}`;
+    case 'job-held':
+      return `[${event.job}] held by ${event.agent} until its owner approves it: \`mx-agent approvals approve ${event.approval}\` there (refused at ${new Date(event.expires).toLocaleTimeString()} otherwise)`;
     case 'worker-lost':
       return `! ${event.job}: lost ${event.agent} (${event.reason}); trying another agent`;
     case 'job-finished':
