@@ -112,7 +112,7 @@ jobs:
     assert.match(r.stdout, /✓ note/);
     assert.match(
       r.stdout,
-      /✗ missing: job missing: no an agent with sh offering the tool\(s\) deploy in your workspaces/,
+      /✗ missing: job missing: no agent with sh offering the tool\(s\) deploy in your workspaces/,
     );
     assert.equal(readFileSync(join(dir, 'hello.txt'), 'utf8'), 'hello tools; rm -rf ~ && echo *\n');
     // The worker's audit names the tool it ran.

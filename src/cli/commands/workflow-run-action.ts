@@ -247,7 +247,9 @@ function workerResolver(
     const jobTools = toolsOf(workflow, job);
     const candidates = matching.filter((a) => offersTools(a, jobTools));
     const wanted =
-      ('agent' in runsOn ? runsOn.agent : `an agent with ${runsOn.capabilities.join(', ')}`) +
+      ('agent' in runsOn
+        ? `agent ${runsOn.agent}`
+        : `agent with ${runsOn.capabilities.join(', ')}`) +
       (jobTools.length === 0 ? '' : ` offering the tool(s) ${jobTools.join(', ')}`);
     if (candidates.length === 0)
       return `job ${job}: no ${wanted} in your workspaces (\`mx-agent discover\` lists who is there and their skills)`;
