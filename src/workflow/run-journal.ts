@@ -154,7 +154,14 @@ export class RunJournal {
         this.#append({ t: 'end', result: event.result });
         break;
       case 'job-held':
-        break; // a wait on the worker's side; the job's records go on when it runs
+        this.#append({
+          t: 'held',
+          job: event.job,
+          agent: event.agent,
+          approval: event.approval,
+          expires: event.expires,
+        });
+        break;
     }
   }
 

@@ -27,6 +27,13 @@ export type JournalEntry =
   | { readonly t: 'step'; readonly job: string; readonly step: string; readonly command: string }
   | { readonly t: 'out'; readonly job: string; readonly lines: readonly JournalLine[] }
   | {
+      readonly t: 'held';
+      readonly job: string;
+      readonly agent: string;
+      readonly approval: string;
+      readonly expires: number;
+    }
+  | {
       readonly t: 'lost';
       readonly job: string;
       readonly agent: string;
@@ -108,6 +115,10 @@ export function parseEntry(body: JsonObject): JournalEntry | string {
         )
         ? (b as unknown as JournalEntry)
         : 'out: malformed';
+    case 'held':
+      return text(b.job) && text(b.agent) && text(b.approval) && typeof b.expires === 'number'
+        ? (b as unknown as JournalEntry)
+        : 'held: malformed';
     case 'lost':
       return text(b.job) && text(b.agent) && text(b.reason)
         ? (b as unknown as JournalEntry)

@@ -272,6 +272,13 @@ export function replayRun(run: RunRecords): ReplayedRun {
       case 'end':
         result = entry.result;
         break;
+      case 'held':
+        if (job?.status !== 'running') break;
+        state = withJob(state, entry.job, {
+          ...job,
+          reason: `held by ${entry.agent} until its owner approves it (${entry.approval})`,
+        });
+        break;
       case 'run':
       case 'step':
       case 'out':

@@ -18,12 +18,17 @@ const server = await prosodyForTests();
 async function heldJob(
   agent: WorkflowAgent,
   run: Promise<CliResult>,
-): Promise<{ id: string; job: string; env: unknown }> {
+): Promise<{ id: string; run: string; job: string; env: unknown }> {
   let ended: CliResult | undefined;
   void run.then((r) => (ended = r));
   for (const started = Date.now(); ;) {
     const r = ok(await agent.run(['--json', 'approvals', 'list']), 'approvals list');
-    const [first] = JSON.parse(r.stdout) as { id: string; job: string; env: unknown }[];
+    const [first] = JSON.parse(r.stdout) as {
+      id: string;
+      run: string;
+      job: string;
+      env: unknown;
+    }[];
     if (first) return first;
     assert.equal(
       ended,
@@ -76,6 +81,15 @@ if (server) {
       const held = await heldJob(worker, approved);
       assert.equal(held.job, 'deploy');
       assert.deepEqual(held.env, [{ name: 'STAGE', length: 4 }]);
+      // The run's journal says so too, for anyone following it.
+      for (let i = 0; ; i++) {
+        const status = JSON.parse(
+          ok(await boss.run(['--json', 'workflow', 'status', held.run]), 'status').stdout,
+        ) as { jobs: { status: string; reason?: string }[] };
+        if (status.jobs[0]?.reason?.includes(held.id)) break;
+        assert.ok(i < 20, JSON.stringify(status));
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
       const listed = ok(await worker.run(['approvals', 'list']), 'approvals list').stdout;
       assert.match(listed, new RegExp(`${held.id}  pending  ${boss.id} `));
       assert.match(listed, /env STAGE\(4 chars\)/);

@@ -202,6 +202,19 @@ function logLines(record: JournalRecord): { json: object; text: string }[] {
         json: { type: 'output', job: e.job, stream: stream === 'o' ? 'stdout' : 'stderr', line },
         text: `[${e.job}] ${line}`,
       }));
+    case 'held':
+      return [
+        {
+          json: {
+            type: 'job-held',
+            job: e.job,
+            agent: e.agent,
+            approval: e.approval,
+            expires: e.expires,
+          },
+          text: `[${e.job}] held by ${e.agent} until its owner approves it (${e.approval})`,
+        },
+      ];
     case 'lost':
       return [
         {
