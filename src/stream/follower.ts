@@ -51,6 +51,8 @@ export type ViewerEvent =
 /** Where to begin. */
 export type FollowFrom =
   | { readonly kind: 'start' }
+  /** A stream not begun yet (its follower listens before asking for it): no history to read. */
+  | { readonly kind: 'new' }
   | { readonly kind: 'screen' }
   | { readonly kind: 'resume'; readonly seq: number };
 
@@ -61,6 +63,11 @@ export interface FollowOptions {
   readonly stream: string;
   readonly from: FollowFrom;
   readonly signal: AbortSignal;
+  /**
+   * When it aborts, stop waiting for missing events: render what has arrived, in order,
+   * skipping the holes, and end (the sender said it is done, and the grace is over).
+   */
+  readonly finish?: AbortSignal;
   readonly render: (event: ViewerEvent) => void;
   readonly log: (level: 'warn' | 'debug', message: string) => void;
   readonly gapWaitMs?: number;
@@ -93,6 +100,7 @@ class Follower {
   #bytes = 0;
   #draining = false;
   #adopt = false;
+  #finishing = false;
   #gapTimer: NodeJS.Timeout | undefined;
   /** The hole being waited for: its seq, since when, and the current retry delay. */
   #gap: { seq: number; since: number; delayMs: number } | undefined;
@@ -114,6 +122,12 @@ class Follower {
       this.#done.resolve(undefined);
     };
     signal.addEventListener('abort', onAbort, { once: true });
+    const onFinish = (): void => {
+      this.#finishing = true;
+      if (this.#next >= 0) this.#drain();
+    };
+    if (this.#o.finish?.aborted) this.#finishing = true;
+    else this.#o.finish?.addEventListener('abort', onFinish, { once: true });
     try {
       await this.#requestSnapshot();
       await this.#findBase();
@@ -122,6 +136,7 @@ class Follower {
     } finally {
       clearTimeout(this.#gapTimer);
       signal.removeEventListener('abort', onAbort);
+      this.#o.finish?.removeEventListener('abort', onFinish);
       unsubscribe();
     }
   }
@@ -187,7 +202,7 @@ class Follower {
   async #findBase(): Promise<void> {
     const from = this.#o.from;
     const enough = (): boolean => {
-      if (this.#start) return true;
+      if (this.#start || from.kind === 'new') return true;
       if (from.kind === 'resume') return this.#history.oldestSeq <= from.seq;
       if (from.kind === 'screen') return this.#snapshot !== undefined;
       return false;
@@ -203,7 +218,7 @@ class Follower {
     } else if (from.kind === 'screen' && this.#snapshot) {
       if (this.#snapshot.seq > 0) this.#showSnapshot(this.#snapshot);
       else this.#next = 0;
-    } else if (this.#start || from.kind === 'start') this.#next = 0;
+    } else if (this.#start || from.kind === 'start' || from.kind === 'new') this.#next = 0;
     else if (this.#pending.size > 0) this.#next = Math.min(...this.#pending.keys());
     // Nothing readable yet: begin with the first event that arrives.
     else this.#adopt = true;
@@ -270,6 +285,15 @@ class Follower {
     this.#pendingScreen = undefined;
     for (;;) {
       const entry = this.#pending.get(this.#next);
+      if (!entry && this.#finishing) {
+        // Finishing: nothing more will come; skip the hole to what did.
+        if (this.#pending.size === 0) {
+          this.#done.resolve(undefined);
+          return;
+        }
+        this.#skipTo(Math.min(...this.#pending.keys()));
+        continue;
+      }
       if (!entry) break;
       const { event } = entry;
       if (event.type === 'chunk') {
@@ -340,16 +364,25 @@ class Follower {
         this.#armGap(gap.delayMs);
         return;
       }
-      const to = Math.min(...this.#pending.keys());
-      this.#o.log(
-        'warn',
-        `events ${String(wanted)} to ${String(to - 1)} of the stream could not be read${undecryptable ? ' (this device holds no key for them: were they sent before it joined?)' : ''}; skipping them`,
+      this.#skipTo(
+        Math.min(...this.#pending.keys()),
+        undecryptable
+          ? ' (this device holds no key for them: were they sent before it joined?)'
+          : '',
       );
-      this.#o.render({ type: 'gap', from: wanted, to: to - 1 });
-      this.#hash = undefined;
-      this.#next = to;
     }
     this.#drain();
+  }
+
+  /** Give up the events from #next to `to` - 1: say so, and go on from `to`. */
+  #skipTo(to: number, why = ''): void {
+    this.#o.log(
+      'warn',
+      `events ${String(this.#next)} to ${String(to - 1)} of the stream could not be read${why}; skipping them`,
+    );
+    this.#o.render({ type: 'gap', from: this.#next, to: to - 1 });
+    this.#hash = undefined;
+    this.#next = to;
   }
 }
 

@@ -14,7 +14,6 @@ import {
   TASK_VERSION,
   parseAccepted,
   parseAlive,
-  parseOutput,
   parseRejected,
   parseResult,
   taskSpecToJson,
@@ -23,6 +22,7 @@ import {
   type TaskSpec,
 } from './task-protocol.ts';
 import { parseHeld, type TaskHeld } from './task-held.ts';
+import { TaskOutputFollower } from './task-stream-follow.ts';
 
 /** The worker asked: where it is, and the key its answers must be signed with. */
 export interface WorkerRef {
@@ -49,9 +49,12 @@ export interface RemoteTask {
   readonly onAccepted?: (accepted: TaskAccepted) => void;
   /** The worker holds the task until its owner approves it (then it is accepted, or rejected). */
   readonly onHeld?: (held: TaskHeld) => void;
+  /** Output as it arrives, in order per stream (its streams, specs/protocol.md §9). */
   readonly onOutput?: (stream: 'stdout' | 'stderr', data: Uint8Array) => void;
   /** Something arrived that was not believed (a forged or malformed answer). */
   readonly onRejected?: (reason: string) => void;
+  /** Trouble following the output (a hole skipped, a blob that did not download). */
+  readonly log?: (level: 'warn' | 'debug', message: string) => void;
 }
 
 const CANCEL_GRACE_MS = 15_000;
@@ -71,7 +74,6 @@ export async function runRemoteTask(transport: Transport, task: RemoteTask): Pro
   let accepted: TaskAccepted | undefined;
   let held: TaskHeld | undefined;
   let holdTimer: NodeJS.Timeout | undefined;
-  const outputs = new OrderedOutput(task.onOutput);
   const expected = {
     agent: task.worker.agent,
     publicKey: task.worker.publicKey,
@@ -80,9 +82,11 @@ export async function runRemoteTask(transport: Transport, task: RemoteTask): Pro
   // After the acceptance, a worker that says nothing (no output, no keepalive) for several of
   // its keepalive intervals is gone: its process or machine died, or it lost its connection.
   let silence: NodeJS.Timeout | undefined;
+  /** Its last word arrived: the silence watch is over. */
+  let ended = false;
   const heard = (): void => {
     const every = (accepted ?? held)?.keepaliveMs;
-    if (every === undefined) return;
+    if (every === undefined || ended) return;
     clearTimeout(silence);
     // Missed intervals, plus slack for a slow network (up to 5 s).
     const limit = every * KEEPALIVE_MISSES + Math.min(5_000, every * 2);
@@ -100,14 +104,6 @@ export async function runRemoteTask(transport: Transport, task: RemoteTask): Pro
       m.from.split('/')[0] !== task.worker.address.split('/')[0]
     )
       return;
-    if (m.payload.kind === TASK_KINDS.output) {
-      const chunk = parseOutput(m.payload.body);
-      if (chunk?.re === request.nonce) {
-        heard();
-        outputs.take(chunk.seq, chunk.stream, chunk.data);
-      }
-      return;
-    }
     if (m.payload.kind === TASK_KINDS.alive) {
       if (parseAlive(m.payload.body) === request.nonce) heard();
       return;
@@ -143,15 +139,26 @@ export async function runRemoteTask(transport: Transport, task: RemoteTask): Pro
       const rejected = parseRejected(envelope.body);
       // Our nonce is fresh and sent once: a replay verdict is about a second copy of the
       // request (the network delivered it twice), and the copy that passed has its own answer.
-      if (rejected && rejected.stage !== 'replay') done.resolve({ kind: 'rejected', ...rejected });
+      if (rejected && rejected.stage !== 'replay') {
+        ended = true;
+        clearTimeout(silence);
+        void output.settle(undefined).then(() => {
+          done.resolve({ kind: 'rejected', ...rejected });
+        });
+      }
     } else {
       const result = parseResult(envelope.body);
       if (!result) return;
-      outputs.drain();
-      done.resolve({
-        kind: 'result',
-        result,
-        accepted: accepted ?? { sandboxed: result.sandboxed, timeoutMs: 0, maxOutputBytes: 0 },
+      ended = true;
+      clearTimeout(silence);
+      // The worker sent the result after its output was delivered; output still on its way
+      // (a blob downloading, a retried send) is waited for briefly, then what came is shown.
+      void output.settle(result.outputBytes).then(() => {
+        done.resolve({
+          kind: 'result',
+          result,
+          accepted: accepted ?? { sandboxed: result.sandboxed, timeoutMs: 0, maxOutputBytes: 0 },
+        });
       });
     }
   };
@@ -169,6 +176,15 @@ export async function runRemoteTask(transport: Transport, task: RemoteTask): Pro
     heard();
     task.onHeld?.(h);
   };
+  // Listening before the request goes out: the output may overtake the acceptance.
+  const output = new TaskOutputFollower({
+    transport,
+    from: to,
+    nonce: request.nonce,
+    onHeard: heard,
+    ...(task.onOutput ? { onOutput: task.onOutput } : {}),
+    ...(task.log ? { log: task.log } : {}),
+  });
   const unsubscribe = transport.subscribe((event) => {
     if (event.type === 'payload') onMessage(event);
   });
@@ -203,6 +219,7 @@ export async function runRemoteTask(transport: Transport, task: RemoteTask): Pro
     clearTimeout(silence);
     task.signal?.removeEventListener('abort', onAbort);
     unsubscribe();
+    output.close();
   }
 }
 
@@ -223,33 +240,4 @@ async function cancelTask(
     { type: 'payload', payload: { kind: TASK_KINDS.cancel, version: TASK_VERSION, body: cancel } },
     { timeoutMs: 10_000 },
   );
-}
-
-/** Output chunks put back in order by their sequence number. */
-class OrderedOutput {
-  readonly #deliver: RemoteTask['onOutput'];
-  readonly #waiting = new Map<number, { stream: 'stdout' | 'stderr'; data: Uint8Array }>();
-  #next = 0;
-
-  constructor(deliver: RemoteTask['onOutput']) {
-    this.#deliver = deliver;
-  }
-
-  take(seq: number, stream: 'stdout' | 'stderr', data: Uint8Array): void {
-    if (seq < this.#next) return;
-    this.#waiting.set(seq, { stream, data });
-    for (let c = this.#waiting.get(this.#next); c; c = this.#waiting.get(this.#next)) {
-      this.#waiting.delete(this.#next++);
-      this.#deliver?.(c.stream, c.data);
-    }
-  }
-
-  /** The result is here: show what arrived even if a chunk went missing. */
-  drain(): void {
-    for (const seq of [...this.#waiting.keys()].sort((a, b) => a - b)) {
-      const c = this.#waiting.get(seq);
-      if (c) this.#deliver?.(c.stream, c.data);
-    }
-    this.#waiting.clear();
-  }
 }

@@ -1,8 +1,8 @@
 /**
  * The task protocol between an orchestrator and a worker (specs/protocol.md §9): payload kinds
  * and the shapes of their bodies. Requests, acceptances, rejections, results and cancels are
- * signed envelopes (§8) carried as the payload body; output chunks are plain payloads, believed
- * only from the worker's own address, because they decide nothing.
+ * signed envelopes (§8) carried as the payload body; output travels as terminal streams (§5,
+ * task-stream.ts), unsigned, because it decides nothing.
  */
 import type { SignedEnvelope } from '../protocol/signed.ts';
 import {
@@ -20,7 +20,6 @@ export const TASK_KINDS = {
   request: 'task.request',
   accepted: 'task.accepted',
   rejected: 'task.rejected',
-  output: 'task.output',
   result: 'task.result',
   cancel: 'task.cancel',
   alive: 'task.alive',
@@ -39,9 +38,6 @@ export const KEEPALIVE_MS = 10_000;
  * intervals (plus a few seconds of network delay): its process or machine is gone.
  */
 export const KEEPALIVE_MISSES = 3;
-
-/** Output chunks carry at most this many bytes (before base64), so a payload stays small. */
-export const OUTPUT_CHUNK_BYTES = 16 * 1024;
 
 /** A line `::output NAME=VALUE` on a job's stdout sets an output of its step. */
 export const OUTPUT_LINE = /^::output ([A-Za-z_][A-Za-z0-9_-]{0,63})=(.*)$/;
@@ -112,15 +108,6 @@ export interface TaskResult {
   /** The artifacts it collected, or why they could not be. */
   readonly artifacts?: ArtifactRef;
   readonly artifactsError?: string;
-}
-
-/** One chunk of a task's output. */
-export interface TaskOutput {
-  /** The request's nonce. */
-  readonly re: string;
-  readonly seq: number;
-  readonly stream: 'stdout' | 'stderr';
-  readonly data: Uint8Array;
 }
 
 const isObject = (v: JsonValue | undefined): v is JsonObject =>
@@ -261,21 +248,6 @@ export function parseResult(body: JsonObject): TaskResult | undefined {
     ...(artifacts === undefined ? {} : { artifacts }),
     ...(isText(b.artifacts_error) ? { artifactsError: b.artifacts_error } : {}),
   };
-}
-
-/** An output chunk as a payload body. */
-export function outputToJson(o: TaskOutput): JsonObject {
-  return { re: o.re, seq: o.seq, stream: o.stream, data: Buffer.from(o.data).toString('base64') };
-}
-
-/** Read an output chunk; undefined when malformed. */
-export function parseOutput(body: JsonObject): TaskOutput | undefined {
-  const { re, seq, stream, data } = body;
-  if (!isText(re, 64) || !isCount(seq) || (stream !== 'stdout' && stream !== 'stderr'))
-    return undefined;
-  if (!isText(data, OUTPUT_CHUNK_BYTES * 2) || !/^[A-Za-z0-9+/]*={0,2}$/.test(data))
-    return undefined;
-  return { re, seq, stream, data: Buffer.from(data, 'base64') };
 }
 
 /** A keepalive's body: the nonce of the request it is about. */

@@ -28,7 +28,7 @@ import {
   resultToJson,
   type TaskSpec,
 } from './task-protocol.ts';
-import { TaskOutputSender } from './task-output.ts';
+import { TaskOutputStreams } from './task-stream.ts';
 import {
   APPROVAL_POLL_MS,
   APPROVAL_WINDOW_MS,
@@ -257,9 +257,7 @@ export class Worker {
       return;
     }
     const timeoutMs = Math.min(limits.timeoutMs, spec.timeoutMs ?? limits.timeoutMs);
-    const output = new TaskOutputSender(transport, replyTo, request.nonce, (error) => {
-      this.#options.log('warn', `output of task ${request.nonce} not sent: ${messageOf(error)}`);
-    });
+    const output = new TaskOutputStreams(transport, replyTo, request.nonce, this.#options.log);
     const keepaliveMs = this.#options.keepaliveMs ?? KEEPALIVE_MS;
     // So the requester can tell a long quiet job from a dead worker.
     const alive = setInterval(() => {
@@ -302,7 +300,7 @@ export class Worker {
         },
         sandboxSupport: support,
       });
-      await output.flush();
+      await output.end(result.exitCode, result.signal, SEND_TIMEOUT_MS);
       const taken = await takeArtifacts(transport, spec, resolved.cwd, result, SEND_TIMEOUT_MS);
       const body = resultToJson({ ...result, outputs: output.outputs(), ...taken });
       this.#options.audit.append({
@@ -315,7 +313,7 @@ export class Worker {
       await acceptance;
       await this.#replies.answer(replyTo, TASK_KINDS.result, request.nonce, body);
     } catch (error) {
-      await output.flush().catch(() => undefined);
+      await output.end(null, null, SEND_TIMEOUT_MS);
       await acceptance;
       this.#options.audit.append({
         event: 'task failed to start',

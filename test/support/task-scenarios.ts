@@ -49,6 +49,7 @@ export function taskScenarios(name: string, makePeers: () => Promise<TaskPeers>)
 
     const ask = async (args: string[], command = '/bin/sh') => {
       let output = '';
+      const apart = { stdout: '', stderr: '' };
       const outcome = await runRemoteTask(peers.boss, {
         agent: BOSS,
         key: worker.bossKey,
@@ -59,11 +60,12 @@ export function taskScenarios(name: string, makePeers: () => Promise<TaskPeers>)
         },
         spec: { run: 'r', job: 'j', step: '0', attempt: 1, command, args, cwd: dir, env: {} },
         answerTimeoutMs: 30_000,
-        onOutput: (_s, data) => {
+        onOutput: (stream, data) => {
           output += Buffer.from(data).toString();
+          apart[stream] += Buffer.from(data).toString();
         },
       });
-      return { outcome, output };
+      return { outcome, output, apart };
     };
 
     it('runs an admitted job: its output in order, its outputs and a signed result', async () => {
@@ -77,6 +79,25 @@ export function taskScenarios(name: string, makePeers: () => Promise<TaskPeers>)
       assert.deepEqual(outcome.result.outputs, { answer: '42' });
       const expected = Array.from({ length: 300 }, (_, i) => `line ${String(i)}\n`).join('');
       assert.equal(output, `${expected}::output answer=42\n`);
+    });
+
+    it('streams 3 MB of output complete and in order as blob chunks, stderr apart', async () => {
+      let blobs = 0;
+      const unsubscribe = peers.boss.subscribe((event) => {
+        if (event.type === 'payload' && event.payload.kind === 'stream.chunk')
+          if ('blob' in event.payload.body) blobs += 1;
+      });
+      const { outcome, apart } = await ask([
+        '-c',
+        'echo starting >&2; seq 1 450000; echo done >&2; printf "no newline at the end"',
+      ]);
+      unsubscribe();
+      assert.equal(outcome.kind, 'result', JSON.stringify(outcome));
+      const numbers = Array.from({ length: 450_000 }, (_, i) => `${String(i + 1)}\n`).join('');
+      assert.equal(apart.stdout.length, numbers.length + 21);
+      assert.equal(apart.stdout, `${numbers}no newline at the end`);
+      assert.equal(apart.stderr, 'starting\ndone\n');
+      assert.ok(blobs > 0, 'large output went as blobs');
     });
 
     it('refuses a command the policy does not name, with the reason', async () => {

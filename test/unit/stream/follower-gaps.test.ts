@@ -51,6 +51,30 @@ describe('followStream holes and duplicates', () => {
     assert.match(w.logs.join('\n'), /events 1 to 1 .*holds no key for them/);
   });
 
+  it('from a new stream reads no history; told to finish, renders what came past the holes', async () => {
+    const { sharer, viewer } = await twoPeers();
+    // Before the follower: history a new stream must not read.
+    await share(sharer, ['old ']);
+    viewer.dropLive = (message) => [1, 3].includes(seqOf(message) ?? -1);
+    viewer.hideFromHistory = (message) => [1, 3].includes(seqOf(message) ?? -1);
+    const finish = new AbortController();
+    const w = watch(viewer, { kind: 'new' }, { finish: finish.signal, gapWaitMs: 60_000 });
+    await w.ready;
+    await share(sharer, ['0 ', '1 ', '2 ', '3 ', '4']);
+    finish.abort();
+    assert.equal((await w.finished())?.seq, 5);
+    assert.deepEqual(outputSeqs(w), [0, 2, 4]);
+    assert.equal(verifiedOf(w), undefined);
+    assert.deepEqual(w.output(), utf8('0 2 4'));
+    assert.deepEqual(
+      w.events.filter((e) => e.type === 'gap'),
+      [
+        { type: 'gap', from: 1, to: 1 },
+        { type: 'gap', from: 3, to: 3 },
+      ],
+    );
+  });
+
   it('renders an event sent twice once, live', async () => {
     const { sharer, viewer } = await twoPeers();
     sharer.repeat = (payload) => payload.kind !== 'stream.start';
