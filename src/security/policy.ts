@@ -82,7 +82,8 @@ function readPolicyText(path: string): string | undefined {
   }
 }
 
-function parseToml(path: string, text: string): Record<string, unknown> {
+/** Parse TOML text; a syntax error is a ConfigError naming `path:line:column`. */
+export function parseToml(path: string, text: string): Record<string, unknown> {
   try {
     return parse(text);
   } catch (error) {
