@@ -153,6 +153,28 @@ export async function followRun(
     const record = typeof envelope === 'object' ? believed(envelope, signer) : undefined;
     if (record !== undefined) take(record);
   });
+  // The newest pages of the history, back to a record already handed on (not the whole run).
+  const catchUp = async (): Promise<void> => {
+    const target: Target = { kind: 'workspace', workspace: run.workspace };
+    let before: string | undefined;
+    for (let page = 0; page < MAX_CATCH_UP_PAGES; page++) {
+      const result = await transport.history(
+        target,
+        { limit: 100, ...(before === undefined ? {} : { before }) },
+        { signal },
+      );
+      let known = false;
+      for (const message of result.messages) {
+        const envelope = envelopeOf(message, run.run);
+        const record = typeof envelope === 'object' ? believed(envelope, signer) : undefined;
+        if (record === undefined) continue;
+        if (record.seq < next) known = true;
+        else take(record);
+      }
+      if (known || result.next === undefined) return;
+      before = result.next;
+    }
+  };
   const onAbort = (): void => {
     ended.resolve(undefined);
   };
@@ -165,8 +187,7 @@ export async function followRun(
       state.done = true;
     });
     while (!state.done) {
-      const caught = await readRunRecords(transport, run.workspace, run.run, { signal });
-      for (const record of caught.records) take(record);
+      await catchUp();
       await Promise.race([ended.promise, sleep(FOLLOW_POLL_MS)]);
     }
   } catch (error) {
@@ -178,6 +199,7 @@ export async function followRun(
 }
 
 const FOLLOW_POLL_MS = 2000;
+const MAX_CATCH_UP_PAGES = 200;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
