@@ -17,7 +17,8 @@ import {
 import type { CliContext } from '../context.ts';
 import { flagOption, stringOption } from '../option-values.ts';
 import { connectProfiles, selectedProfiles, sourcesFor } from '../profile-sources.ts';
-import { RUN_ID } from './workflow-run-action.ts';
+import type { RunEvent } from '../../workflow/orchestrator.ts';
+import { describe, RUN_ID } from './workflow-run-action.ts';
 
 /** A run found in a workspace's history. */
 export interface LocatedRun {
@@ -161,12 +162,16 @@ export async function showRunLogs(
   context: CliContext,
 ): Promise<void> {
   const { output } = context;
-  const print = (record: JournalRecord): void => {
-    if (job !== undefined && !('job' in record.entry && record.entry.job === job)) return;
-    for (const line of logLines(record))
-      output.line({ run: id, at: record.at, ...line.json }, () => line.text);
-  };
   await withRun(id, values, context, async ({ transport, found }) => {
+    const events = new RecordEvents(found.startedAt);
+    const print = (record: JournalRecord): void => {
+      const shown = events.of(record); // every record counts, for the times of later ones
+      if (job !== undefined && !('job' in record.entry && record.entry.job === job)) return;
+      for (const event of shown)
+        output.line({ run: id, at: record.at, ...event }, () =>
+          event.type === 'run-resumed' ? '— resumed —' : describe(event),
+        );
+    };
     if (job !== undefined && !Object.hasOwn(found.workflow.jobs, job))
       throw new UsageError(
         `run ${id} has no job ${quote(job)}; its jobs: ${Object.keys(found.workflow.jobs).join(', ')}`,
@@ -180,70 +185,72 @@ export async function showRunLogs(
   });
 }
 
-function logLines(record: JournalRecord): { json: object; text: string }[] {
-  const e = record.entry;
-  switch (e.t) {
-    case 'job':
-      return [
-        {
-          json: { type: 'job-started', job: e.job, attempt: e.attempt, agent: e.agent },
-          text: `[${e.job}] started on ${e.agent}${e.attempt > 1 ? ` (attempt ${String(e.attempt)})` : ''}`,
-        },
-      ];
-    case 'step':
-      return [
-        {
-          json: { type: 'step-started', job: e.job, step: e.step, command: e.command },
-          text: `[${e.job}] $ ${e.command}`,
-        },
-      ];
-    case 'out':
-      return e.lines.map(([stream, line]) => ({
-        json: { type: 'output', job: e.job, stream: stream === 'o' ? 'stdout' : 'stderr', line },
-        text: `[${e.job}] ${line}`,
-      }));
-    case 'held':
-      return [
-        {
-          json: {
+/**
+ * A run's records as the events `workflow run` printed (`describe`), for `workflow logs`: the
+ * attempt and time of a finished job, and the run's, come from the records before it.
+ */
+class RecordEvents {
+  readonly #startedAt: number;
+  readonly #jobs = new Map<string, { attempt: number; at: number }>();
+
+  constructor(startedAt: number) {
+    this.#startedAt = startedAt;
+  }
+
+  /** The events one record stands for (`resumed` has none of `workflow run`'s). */
+  of(record: JournalRecord): (RunEvent | { type: 'run-resumed' })[] {
+    const e = record.entry;
+    switch (e.t) {
+      case 'job':
+        this.#jobs.set(e.job, { attempt: e.attempt, at: record.at });
+        return [{ type: 'job-started', job: e.job, attempt: e.attempt, agent: e.agent }];
+      case 'step':
+        return [{ type: 'step-started', job: e.job, step: e.step, command: e.command }];
+      case 'out':
+        return e.lines.map(([stream, line]) => ({
+          type: 'output' as const,
+          job: e.job,
+          stream: stream === 'o' ? ('stdout' as const) : ('stderr' as const),
+          line,
+        }));
+      case 'held':
+        return [
+          {
             type: 'job-held',
             job: e.job,
             agent: e.agent,
             approval: e.approval,
             expires: e.expires,
           },
-          text: `[${e.job}] held by ${e.agent} until its owner approves it (${e.approval})`,
-        },
-      ];
-    case 'lost':
-      return [
-        {
-          json: { type: 'worker-lost', job: e.job, agent: e.agent, reason: e.reason },
-          text: `! ${e.job}: lost ${e.agent} (${e.reason})`,
-        },
-      ];
-    case 'done':
-      return [
-        {
-          json: { type: 'job-finished', job: e.job, ok: e.ok, outputs: e.outputs, error: e.error },
-          text: e.ok ? `✓ ${e.job}` : `✗ ${e.job}: ${e.error ?? 'failed'}`,
-        },
-      ];
-    case 'skip':
-      return [
-        {
-          json: { type: 'job-skipped', job: e.job, reason: e.reason },
-          text: `- ${e.job} skipped: ${e.reason}`,
-        },
-      ];
-    case 'resumed':
-      return [{ json: { type: 'run-resumed' }, text: '— resumed —' }];
-    case 'cancel':
-      return [{ json: { type: 'run-cancelling' }, text: 'cancelling' }];
-    case 'end':
-      return [{ json: { type: 'run-finished', result: e.result }, text: `workflow ${e.result}` }];
-    case 'run':
-      return [];
+        ];
+      case 'lost':
+        return [{ type: 'worker-lost', job: e.job, agent: e.agent, reason: e.reason }];
+      case 'done': {
+        const started = this.#jobs.get(e.job);
+        return [
+          {
+            type: 'job-finished',
+            job: e.job,
+            attempt: started?.attempt ?? 1,
+            ok: e.ok,
+            outputs: e.outputs,
+            ...(e.error === undefined ? {} : { error: e.error }),
+            ms: record.at - (started?.at ?? record.at),
+            ...(e.artifacts === undefined ? {} : { artifacts: e.artifacts }),
+          },
+        ];
+      }
+      case 'skip':
+        return [{ type: 'job-skipped', job: e.job, reason: e.reason }];
+      case 'cancel':
+        return [{ type: 'run-cancelling' }];
+      case 'end':
+        return [{ type: 'run-finished', result: e.result, ms: record.at - this.#startedAt }];
+      case 'resumed':
+        return [{ type: 'run-resumed' }];
+      case 'run':
+        return [];
+    }
   }
 }
 
