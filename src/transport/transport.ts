@@ -32,9 +32,45 @@ export interface Payload {
 }
 
 /** What one send carries. */
-export type Outbound =
-  | { readonly type: 'text'; readonly text: string }
-  | { readonly type: 'payload'; readonly payload: Payload };
+export type Outbound = OutboundText | { readonly type: 'payload'; readonly payload: Payload };
+
+/** Human text to send. */
+export interface OutboundText {
+  readonly type: 'text';
+  readonly text: string;
+  /**
+   * The id (a SendReceipt id) of a message we sent earlier to the same target whose text this
+   * replaces: a Matrix `m.replace` edit, an XMPP correction (XEP-0308). Clients that cannot
+   * show edits see a new message.
+   */
+  readonly replaces?: string;
+  /** Accounts the text mentions, so their clients notify them (Matrix `m.mentions`). */
+  readonly mentions?: readonly string[];
+  /** A confirmation this message asks for (urn:fluux:agent:0#confirm on XMPP). */
+  readonly confirm?: ConfirmRequest;
+}
+
+/** A request for a person's yes or no before an action (urn:fluux:agent:0#confirm). */
+export interface ConfirmRequest {
+  readonly id: string;
+  /** What would be done, e.g. `send-message`. */
+  readonly action: string;
+  /** Milliseconds since the epoch after which the answer is no. */
+  readonly expires: number;
+  readonly risk?: 'low' | 'medium' | 'high';
+}
+
+/** A file attached to an inbound message. */
+export interface Attachment {
+  /** Where to fetch it with `getBlob` (Matrix media, encrypted included). */
+  readonly ref?: BlobRef;
+  /** Or a plain link to download (XMPP OOB, XEP-0066, usually an XEP-0363 upload). */
+  readonly url?: string;
+  readonly name?: string;
+  readonly contentType?: string;
+  /** Bytes, when the sender said. */
+  readonly size?: number;
+}
 
 /** A message that arrived: human text or a protocol payload. Never our own echo. */
 export type InboundMessage = {
@@ -49,9 +85,41 @@ export type InboundMessage = {
   /** True when it was sent while we were away and is delivered late (offline store, catch-up). */
   readonly delayed: boolean;
 } & (
-  | { readonly type: 'text'; readonly text: string }
+  | {
+      readonly type: 'text';
+      /** The text, with attachment links (XMPP OOB URLs) taken out. */
+      readonly text: string;
+      /** Accounts the sender mentioned explicitly (Matrix `m.mentions` and pills). */
+      readonly mentions?: readonly string[];
+      readonly attachments?: readonly Attachment[];
+      /** Set when this message edits or corrects an earlier one: that message's id. */
+      readonly replaces?: string;
+    }
   | { readonly type: 'payload'; readonly payload: Payload }
 );
+
+/** A peer reacted to a message (Matrix `m.reaction`, XMPP XEP-0444). */
+export interface ReactionEvent {
+  readonly type: 'reaction';
+  readonly id: string;
+  readonly from: string;
+  readonly target: Target;
+  /** The id of the message reacted to, as its receipt or inbound id gave it. */
+  readonly reactsTo: string;
+  /** The emojis the sender now has on that message (XEP-0444 replaces; Matrix adds one). */
+  readonly emojis: readonly string[];
+  readonly timestamp: number;
+}
+
+/** A peer answered a confirmation request structurally (XMPP `<confirmed>` of urn:fluux:agent:0#confirm). */
+export interface ConfirmationEvent {
+  readonly type: 'confirmation';
+  readonly from: string;
+  readonly target: Target;
+  /** The ConfirmRequest id answered. */
+  readonly confirm: string;
+  readonly decision: 'approve' | 'deny';
+}
 
 /** How present a peer is. `offline` also means "left the workspace". */
 export type Availability = 'available' | 'away' | 'busy' | 'offline';
@@ -84,7 +152,13 @@ export interface RejectedEvent {
 }
 
 /** Everything a transport reports to its listeners. */
-export type TransportEvent = InboundMessage | PresenceEvent | ConnectionEvent | RejectedEvent;
+export type TransportEvent =
+  | InboundMessage
+  | ReactionEvent
+  | ConfirmationEvent
+  | PresenceEvent
+  | ConnectionEvent
+  | RejectedEvent;
 
 /** A listener for transport events. It must not throw; errors it throws are reported and dropped. */
 export type TransportListener = (event: TransportEvent) => void;
@@ -94,6 +168,56 @@ export interface WaitOptions {
   readonly signal?: AbortSignal;
   readonly timeoutMs?: number;
 }
+
+/** Options of a join. */
+export interface JoinOptions extends WaitOptions {
+  /** The nickname to use where the workspace has nicknames (an XMPP MUC); the account's name otherwise. */
+  readonly nick?: string;
+}
+
+/** A skill as the agent protocol describes it (urn:fluux:agent:0#skills). */
+export interface SkillDescription {
+  readonly name: string;
+  readonly description: string;
+  /** JSON Schema of the input. */
+  readonly inputSchema: JsonObject;
+  /** True when running it changes something outside; it then asks for a confirmation. */
+  readonly destructive: boolean;
+}
+
+/** A request of the agent protocol from a peer: list skills, or run one. */
+export type AgentRequest =
+  | { readonly kind: 'skills'; readonly from: string }
+  | {
+      readonly kind: 'execute';
+      readonly from: string;
+      readonly skill: string;
+      /** `<param name=…>value</param>`: every value arrives as a string. */
+      readonly params: Readonly<Record<string, string>>;
+    };
+
+/** The answer to an AgentRequest. */
+export type AgentResponse =
+  | { readonly kind: 'skills'; readonly skills: readonly SkillDescription[] }
+  | { readonly kind: 'result'; readonly text: string }
+  | {
+      readonly kind: 'error';
+      /** An XMPP stanza error condition (RFC 6120 §8.3.3). */
+      readonly condition:
+        | 'bad-request'
+        | 'forbidden'
+        | 'item-not-found'
+        | 'not-authorized'
+        | 'internal-server-error'
+        | 'service-unavailable';
+      readonly text: string;
+    };
+
+/** Answers agent protocol requests; it must not throw (errors are answered as `internal-server-error`). */
+export type AgentRequestHandler = (
+  request: AgentRequest,
+  signal: AbortSignal,
+) => Promise<AgentResponse>;
 
 /** The receipt of a send: the id peers will see. */
 export interface SendReceipt {
@@ -265,7 +389,7 @@ export interface Transport {
   send(target: Target, content: Outbound, options?: WaitOptions): Promise<SendReceipt>;
 
   /** Join (creating if allowed and absent) a workspace. History from before the join is not replayed as new input. */
-  joinWorkspace(workspace: string, options?: WaitOptions): Promise<WorkspaceInfo>;
+  joinWorkspace(workspace: string, options?: JoinOptions): Promise<WorkspaceInfo>;
   /**
    * Create a workspace with these settings and join it; we become its owner. Rejects with
    * RefusedError (detail.condition `exists`) when it exists already. (`joinWorkspace` also
@@ -315,6 +439,33 @@ export interface Transport {
   members(workspace: string): readonly Member[];
   /** Set our own presence. */
   setPresence(availability: Availability, status?: string, options?: WaitOptions): Promise<void>;
+  /**
+   * Say we are composing (true) or stopped (false) in a conversation: XEP-0085 chat states
+   * (with no-store hints), Matrix `m.typing`. Best effort; sending a message also ends it.
+   */
+  setTyping(target: Target, typing: boolean, options?: WaitOptions): Promise<void>;
+  /** React to a message (Matrix `m.reaction`, XEP-0444) with one emoji. */
+  react(target: Target, messageId: string, emoji: string, options?: WaitOptions): Promise<void>;
+
+  /**
+   * Answer agent protocol requests from peers with `handler` (XMPP IQs `urn:fluux:agent:0#skills`
+   * and `#execute`, advertised in disco#info; the same operations as protocol payloads on
+   * Matrix); undefined stops answering (requests then get `service-unavailable`). Only the
+   * process that hosts the connection can answer.
+   */
+  answerAgentRequests(handler: AgentRequestHandler | undefined): void;
+  /** Send an agent protocol request to a peer and wait for its answer. */
+  askAgent(
+    to: string,
+    request:
+      | { readonly kind: 'skills' }
+      | {
+          readonly kind: 'execute';
+          readonly skill: string;
+          readonly params: Readonly<Record<string, string>>;
+        },
+    options?: WaitOptions,
+  ): Promise<AgentResponse>;
 
   /** Store bytes where peers can fetch them. */
   putBlob(data: Uint8Array, meta?: BlobMeta, options?: WaitOptions): Promise<BlobRef>;
