@@ -17,6 +17,7 @@ import { locateKeys } from '../security/policy-source.ts';
 import { parseToml } from '../security/policy.ts';
 import { readSwitch, valueError, where, type ValueSource } from '../security/policy-values.ts';
 import { expandValues } from './config-expand.ts';
+import { readLimits, readMatrix, type AgentLimits } from './config-limits.ts';
 
 /** How the agent reaches XMPP when the file says so itself. */
 export type ServerConfig =
@@ -28,6 +29,8 @@ export type ServerConfig =
       readonly password: string;
       readonly resource: string;
       readonly tlsVerify: boolean;
+      /** Ours: `starttls` (Fluux's behaviour, the default), `required` (direct TLS) or `off`. */
+      readonly tls: 'starttls' | 'required' | 'off';
     }
   | {
       readonly mode: 'component';
@@ -75,25 +78,25 @@ export interface ServeConfig {
     readonly pingIntervalSecs: number;
     readonly readTimeoutSecs: number;
   };
+  readonly limits: AgentLimits;
+  /** A Matrix account (a login profile) to serve on too. */
+  readonly matrix?: { readonly profile: string };
   /** Keys that were ignored, each with where it is and why. */
   readonly warnings: readonly string[];
 }
 
-type Table = Record<string, unknown>;
+/** A TOML table. */
+export type Table = Record<string, unknown>;
 
 /** Fluux Agent keys documented but not implemented there either: accepted, and said so. */
 const FLUUX_RESERVED = new Set([
   'sandbox',
   'proactive',
-  'quota',
   'personas',
   'channels',
   'llm.default',
   'llm.tiers',
   'llm.agents',
-  'llm.history_token_budget',
-  'llm.dm_history_token_budget',
-  'llm.muc_history_token_budget',
   'agent.dev_command_jids',
   'agent.max_concurrent_subagents',
   'agent.subagent_timeout',
@@ -101,8 +104,6 @@ const FLUUX_RESERVED = new Set([
   'memory.search',
   'memory.shared',
   'skills.enabled',
-  'skills.max_tool_rounds',
-  'skills.max_execution_time',
   'skills.mcp',
   'skills.wasm',
   'skills.xmpp_send',
@@ -132,10 +133,28 @@ export function loadServeConfig(
 /** The config in a parsed (and expanded) document. */
 export function readConfig(raw: Table, source: ValueSource): ServeConfig {
   const r = new Reader(source);
-  r.known('', raw, ['server', 'llm', 'agent', 'memory', 'session', 'rooms', 'skills', 'keepalive']);
+  r.known('', raw, [
+    'server',
+    'llm',
+    'agent',
+    'memory',
+    'session',
+    'rooms',
+    'skills',
+    'keepalive',
+    'quota',
+    'matrix',
+  ]);
   const agentTable = r.table('agent', raw.agent, true);
   const name = r.text('agent.name', agentTable.name);
-  r.known('agent', agentTable, ['name', 'allowed_jids', 'allowed_domains']);
+  r.known('agent', agentTable, [
+    'name',
+    'allowed_jids',
+    'allowed_domains',
+    'stream_replies',
+    'confirm_timeout_secs',
+  ]);
+  const matrix = readMatrix(r, raw);
   const config: ServeConfig = {
     file: source.file,
     ...(raw.server === undefined ? {} : { server: readServer(r, r.table('server', raw.server)) }),
@@ -150,6 +169,8 @@ export function readConfig(raw: Table, source: ValueSource): ServeConfig {
     rooms: readRooms(r, raw.rooms, name),
     skills: readSkills(r, r.table('skills', raw.skills)),
     keepalive: readKeepalive(r, r.table('keepalive', raw.keepalive)),
+    limits: readLimits(r, raw),
+    ...(matrix === undefined ? {} : { matrix }),
     warnings: r.warnings,
   };
   return config;
@@ -169,7 +190,16 @@ function readServer(r: Reader, t: Table): ServerConfig {
       componentSecret: r.text('server.component_secret', t.component_secret),
     };
   }
-  r.known('server', t, ['mode', 'host', 'port', 'jid', 'password', 'resource', 'tls_verify']);
+  r.known('server', t, [
+    'mode',
+    'host',
+    'port',
+    'jid',
+    'password',
+    'resource',
+    'tls_verify',
+    'tls',
+  ]);
   const jid = r.text('server.jid', t.jid);
   if (!/^[^@/\s]+@[^@/\s]+$/.test(jid))
     throw valueError(r.source, 'server.jid', 'a bare JID like bot@example.org', jid);
@@ -182,11 +212,27 @@ function readServer(r: Reader, t: Table): ServerConfig {
     resource: r.text('server.resource', t.resource, 'mx-agent'),
     tlsVerify:
       t.tls_verify === undefined ? true : readSwitch(r.source, 'server.tls_verify', t.tls_verify),
+    tls:
+      t.tls === undefined
+        ? 'starttls'
+        : r.choice('server.tls', t.tls, ['starttls', 'required', 'off'] as const),
   };
 }
 
 function readLlm(r: Reader, t: Table): ServeConfig['llm'] {
-  r.known('llm', t, ['provider', 'model', 'api_key', 'max_tokens_per_request', 'host', 'base_url']);
+  r.known('llm', t, [
+    'provider',
+    'model',
+    'api_key',
+    'max_tokens_per_request',
+    'host',
+    'base_url',
+    'history_token_budget',
+    'dm_history_token_budget',
+    'muc_history_token_budget',
+    'timeout_secs',
+    'max_retries',
+  ]);
   const provider = r.choice('llm.provider', t.provider, ['anthropic', 'ollama', 'openai'] as const);
   const base =
     t.base_url !== undefined
@@ -248,7 +294,13 @@ function readRooms(r: Reader, value: unknown, name: string): ServeConfig['rooms'
 }
 
 function readSkills(r: Reader, t: Table): ServeConfig['skills'] {
-  r.known('skills', t, ['web_search', 'memory', 'url_fetch']);
+  r.known('skills', t, [
+    'web_search',
+    'memory',
+    'url_fetch',
+    'max_tool_rounds',
+    'max_execution_time',
+  ]);
   const search =
     t.web_search === undefined ? undefined : r.table('skills.web_search', t.web_search);
   const enabled = (key: 'memory' | 'url_fetch'): boolean => {
@@ -302,7 +354,7 @@ function readKeepalive(r: Reader, t: Table): ServeConfig['keepalive'] {
 }
 
 /** Reads values at key paths, collecting warnings and throwing precise errors. */
-class Reader {
+export class Reader {
   readonly source: ValueSource;
   readonly warnings: string[] = [];
 

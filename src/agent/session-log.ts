@@ -77,16 +77,47 @@ export class SessionLog {
 
   /** The messages of the current session, in order; malformed lines and headers left out. */
   messages(): LoggedMessage[] {
-    let text: string;
-    try {
-      text = readFileSync(this.#history, 'utf8');
-    } catch {
-      return [];
-    }
-    return text.split('\n').flatMap((line) => {
+    return this.#lines().flatMap((line) => {
       const m = parseMessageLine(line);
       return m === undefined ? [] : [m];
     });
+  }
+
+  /**
+   * The newest compaction summary of the session: the first `count` messages are summed up by
+   * `content`. Written in the shape Fluux Agent's roadmap plans (`{"Summary":{…}}`), which
+   * Fluux's reader skips like any line it does not know.
+   */
+  summary(): { readonly count: number; readonly content: string } | undefined {
+    let found: { count: number; content: string } | undefined;
+    for (const line of this.#lines()) {
+      if (!line.startsWith('{"Summary"')) continue;
+      try {
+        const v = (
+          JSON.parse(line) as { Summary?: { compacted_count?: unknown; content?: unknown } }
+        ).Summary;
+        if (typeof v?.compacted_count === 'number' && typeof v.content === 'string')
+          found = { count: v.compacted_count, content: v.content };
+      } catch {
+        // A torn line is skipped like any malformed one.
+      }
+    }
+    return found;
+  }
+
+  /** Record that the first `count` messages are summed up by `content`. */
+  appendSummary(count: number, content: string, now = Date.now()): void {
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const line = { Summary: { compacted_count: count, content, ts: fluuxTime(now) } };
+    appendFileSync(this.#history, `${JSON.stringify(line)}\n`, { mode: 0o600 });
+  }
+
+  #lines(): string[] {
+    try {
+      return readFileSync(this.#history, 'utf8').split('\n');
+    } catch {
+      return [];
+    }
   }
 
   /** When the current session was last written, if there is one. */

@@ -51,6 +51,11 @@ export interface ModelRequest {
   readonly messages: readonly ChatMessage[];
   /** Tools offered on this call; none (or empty) means the model must answer in text. */
   readonly tools?: readonly ToolSpec[];
+  /**
+   * `none`: the tools are described (earlier rounds used them) but the model must answer in
+   * text now. Default `auto`.
+   */
+  readonly toolChoice?: 'auto' | 'none';
   readonly maxTokens: number;
   readonly signal?: AbortSignal;
   /** Called with each piece of text as it streams in (the reply so far is their concatenation). */

@@ -119,6 +119,7 @@ allowed_domains = ["*"]
       password: 'pa$word',
       resource: 'mx-agent',
       tlsVerify: true,
+      tls: 'starttls',
     });
     assert.equal(c.llm.baseUrl, 'http://localhost:11434');
     assert.deepEqual(c.memory, { backend: 'jsonl', path: './data/memory' });
@@ -165,8 +166,8 @@ allowed_domains = ["*"]
 [agent.extra]
 x = 1
 
-[quota]
-daily_tokens = 100
+[proactive]
+enable = true
 `.replace('allowed_jids =', 'alowed_jids = ["x@y"]\nallowed_jids ='),
       ),
       env,
@@ -176,7 +177,35 @@ daily_tokens = 100
     assert.match(c.warnings.join('\n'), /agent.extra: unknown key \(ignored\)/);
     assert.match(
       c.warnings.join('\n'),
-      /quota: a Fluux Agent key mx-agent does not support yet \(ignored\)/,
+      /proactive: a Fluux Agent key mx-agent does not support yet \(ignored\)/,
+    );
+  });
+
+  it('reads the budgets under the names Fluux reserved for them, with defaults', () => {
+    const c = loadServeConfig(
+      file(
+        `${FLUUX}
+[quota]
+daily_tokens = 100000
+daily_tokens_per_person = 5000
+
+[llm.extra_never_used]
+`.replace('[llm]', '[llm]\nhistory_token_budget = 8000\nmuc_history_token_budget = 4000'),
+      ),
+      env,
+    );
+    assert.equal(c.limits.dailyTokens, 100_000);
+    assert.equal(c.limits.dailyTokensPerPerson, 5000);
+    assert.equal(c.limits.historyTokens, 8000);
+    assert.equal(c.limits.roomHistoryTokens, 4000);
+    assert.equal(c.limits.maxToolRounds, 8);
+    assert.equal(c.limits.streamReplies, true);
+  });
+
+  it('stops on a bad budget, naming the key and the expected form', () => {
+    assert.throws(
+      () => loadServeConfig(file(`${FLUUX}\n[quota]\ndaily_tokens = "lots"\n`), env),
+      /quota.daily_tokens: expected a whole number from 0 to 1000000000, got "lots"/,
     );
   });
 });

@@ -1,0 +1,373 @@
+/**
+ * The chat agent `serve` runs: it listens on one or more transports, keeps each conversation
+ * (a person, or a room) in its own queue, answers slash commands, records rooms, and runs model
+ * turns (src/agent/turn.ts). What it ignores: our own messages (the transports never deliver
+ * them), error stanzas (never delivered as text), room history replayed on join (not delivered
+ * as new input), messages it has already answered (after a restart), people not allowed (one
+ * polite refusal each), and a sender that keeps the agent in a reply loop.
+ */
+import type {
+  InboundMessage,
+  ReactionEvent,
+  ConfirmationEvent,
+  Target,
+  Transport,
+} from '../transport/transport.ts';
+import { isAllowed, type AccessRules } from './access.ts';
+import { addressedTo, basicCommandReply, parseCommand, type Command } from './commands.ts';
+import { Confirmations } from './confirmations.ts';
+import { ConversationQueues } from './conversation-queue.ts';
+import { LoopGuard } from './loop-guard.ts';
+import { ConversationMemory } from './memory.ts';
+import type { SpendLedger } from './spend.ts';
+import { statusText, type AgentFacts } from './status.ts';
+import { runChatTurn, type TurnDeps } from './turn.ts';
+
+/** A room the agent joins. */
+export interface RoomSetting {
+  readonly address: string;
+  readonly nick: string;
+}
+
+/** Where an inbound text belongs. */
+export interface Conversation {
+  /** Directory id: the bare address of a person, or the room. */
+  readonly id: string;
+  readonly room: boolean;
+  /** Where replies go: the sender's full address, or the room. */
+  readonly reply: Target;
+  readonly transport: Transport;
+}
+
+/** What the agent needs beyond a turn's dependencies. */
+export interface ChatAgentOptions extends Omit<TurnDeps, 'confirmations'> {
+  readonly facts: () => AgentFacts;
+  readonly access: AccessRules;
+  readonly ledger: SpendLedger;
+  readonly idleTimeoutMins: number;
+  readonly log: (level: 'info' | 'warn' | 'debug', message: string) => void;
+}
+
+const REFUSAL =
+  'Sorry, I only answer people this agent is configured to serve. Ask its owner to add you.';
+
+/** The running chat agent. */
+export class ChatAgent {
+  readonly #options: ChatAgentOptions;
+  readonly #queues: ConversationQueues;
+  readonly #confirmations = new Confirmations();
+  readonly #refused = new Set<string>();
+  readonly #rooms = new Map<string, RoomSetting>();
+  readonly #guard = new LoopGuard();
+  readonly #unsubscribe: (() => void)[] = [];
+
+  constructor(options: ChatAgentOptions) {
+    this.#options = options;
+    this.#queues = new ConversationQueues((conversation, error) => {
+      options.log(
+        'warn',
+        `conversation ${conversation}: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    });
+  }
+
+  /** Listen on `transport` and join its rooms; the rooms that could not be joined are logged. */
+  async attach(transport: Transport, rooms: readonly RoomSetting[]): Promise<void> {
+    this.#unsubscribe.push(
+      transport.subscribe((event) => {
+        if (event.type === 'text') this.#onText(transport, event);
+        else if (event.type === 'reaction') this.#onReaction(event);
+        else if (event.type === 'confirmation') this.#onConfirmation(event);
+      }),
+    );
+    for (const room of rooms) {
+      try {
+        const info = await transport.joinWorkspace(room.address, {
+          nick: room.nick,
+          timeoutMs: 30_000,
+        });
+        this.#rooms.set(info.workspace, room);
+        this.#options.log('info', `joined room ${info.workspace} as ${room.nick}`);
+      } catch (error) {
+        this.#options.log(
+          'warn',
+          `could not join room ${room.address}: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+    }
+  }
+
+  /** Stop listening and stop every running turn. */
+  async close(): Promise<void> {
+    for (const stop of this.#unsubscribe.splice(0)) stop();
+    await this.#queues.close();
+  }
+
+  /** Run a chat turn for an agent protocol request (`chat` skill) and return the reply. */
+  async ask(
+    transport: Transport,
+    from: string,
+    text: string,
+    signal: AbortSignal,
+  ): Promise<string> {
+    const conversation: Conversation = {
+      id: bareAddress(from),
+      room: false,
+      reply: { kind: 'direct', address: from },
+      transport,
+    };
+    let reply = '';
+    await this.#queues.enqueue(conversation.id, async (queued) => {
+      const both = AbortSignal.any([signal, queued]);
+      reply = await runChatTurn(this.#turnDeps(), conversation, {
+        sender: conversation.id,
+        logSender: conversation.id,
+        text,
+        signal: both,
+        silent: true,
+      });
+    });
+    return reply;
+  }
+
+  #turnDeps(): TurnDeps {
+    return { ...this.#options, confirmations: this.#confirmations };
+  }
+
+  #onText(transport: Transport, message: Extract<InboundMessage, { type: 'text' }>): void {
+    if (message.replaces !== undefined) return; // An edit of something already handled.
+    const room =
+      message.target.kind === 'workspace' ? this.#rooms.get(message.target.workspace) : undefined;
+    if (message.target.kind === 'workspace' && room === undefined) return;
+    const conversation: Conversation =
+      message.target.kind === 'workspace'
+        ? { id: message.target.workspace, room: true, reply: message.target, transport }
+        : {
+            id: bareAddress(message.from),
+            room: false,
+            reply: { kind: 'direct', address: message.from },
+            transport,
+          };
+    const person = conversation.room ? message.from : conversation.id;
+    if (this.#confirmations.answerText(conversation.id, person, message.text)) return;
+    const memory = new ConversationMemory(this.#options.memoryDir, conversation.id);
+    if (memory.log.messages().some((m) => m.msgId === message.id)) {
+      this.#options.log('debug', `already handled message ${message.id}; not answering again`);
+      return;
+    }
+    if (room === undefined) this.#onDirect(conversation, message, memory);
+    else this.#onRoom(conversation, room, message, memory);
+  }
+
+  #onDirect(
+    conversation: Conversation,
+    message: Extract<InboundMessage, { type: 'text' }>,
+    memory: ConversationMemory,
+  ): void {
+    if (!isAllowed(message.from, this.#options.access)) {
+      if (this.#refused.has(conversation.id)) return;
+      this.#refused.add(conversation.id);
+      this.#options.log('info', `refused ${conversation.id}: not in allowed_jids/allowed_domains`);
+      void this.#say(conversation, REFUSAL);
+      return;
+    }
+    const command = parseCommand(message.text);
+    if (command !== undefined) {
+      this.#command(conversation, command, conversation.id, memory, false);
+      return;
+    }
+    this.#turn(conversation, message, conversation.id, conversation.id, message.text, memory);
+  }
+
+  #onRoom(
+    conversation: Conversation,
+    room: RoomSetting,
+    message: Extract<InboundMessage, { type: 'text' }>,
+    memory: ConversationMemory,
+  ): void {
+    const nick = occupantName(message.from);
+    const logSender = message.from.startsWith('@') ? message.from : `${nick}@muc`;
+    const mentioned = message.mentions?.includes(conversation.transport.address) === true;
+    const addressed =
+      addressedTo(message.text, room.nick) ?? (mentioned ? message.text : undefined);
+    // Every room message is recorded for context, addressed or not (Fluux does the same).
+    memory.log.append({
+      role: 'user',
+      content: message.text,
+      msgId: message.id,
+      sender: logSender,
+      ts: message.timestamp,
+    });
+    if (addressed === undefined) return;
+    if (!this.#guard.allow(`${conversation.id} ${message.from}`)) {
+      this.#options.log(
+        'warn',
+        `${message.from} in ${conversation.id} is looping with us; not answering for now`,
+      );
+      return;
+    }
+    const command = parseCommand(addressed);
+    if (command !== undefined) {
+      this.#command(conversation, command, message.from, memory, true);
+      return;
+    }
+    this.#queueTurn(conversation, message.from, logSender, addressed, undefined);
+  }
+
+  #turn(
+    conversation: Conversation,
+    message: Extract<InboundMessage, { type: 'text' }>,
+    person: string,
+    logSender: string,
+    text: string,
+    memory: ConversationMemory,
+  ): void {
+    // Lazy idle timeout (as Fluux): a session idle for too long is archived before going on.
+    const idle = this.#options.idleTimeoutMins * 60_000;
+    const last = memory.log.lastWrite();
+    if (idle > 0 && last !== undefined && Date.now() - last > idle) memory.log.archive();
+    // Saved before the model is called: whatever happens next, the message is not lost.
+    memory.log.append({
+      role: 'user',
+      content: text,
+      msgId: message.id,
+      sender: logSender,
+      ts: message.timestamp,
+    });
+    this.#queueTurn(conversation, person, logSender, text, message);
+  }
+
+  #queueTurn(
+    conversation: Conversation,
+    person: string,
+    logSender: string,
+    text: string,
+    message: Extract<InboundMessage, { type: 'text' }> | undefined,
+  ): void {
+    void this.#queues.enqueue(conversation.id, async (signal) => {
+      await runChatTurn(this.#turnDeps(), conversation, {
+        sender: person,
+        logSender,
+        text,
+        signal,
+        attachments: message?.attachments ?? [],
+      });
+    });
+  }
+
+  #command(
+    conversation: Conversation,
+    command: Command,
+    person: string,
+    memory: ConversationMemory,
+    room: boolean,
+  ): void {
+    if (command.name === '/stop') {
+      const stopped = this.#queues.stop(conversation.id);
+      void this.#say(
+        conversation,
+        stopped ? 'Stopped.' : 'Nothing to stop.',
+        room ? memory : undefined,
+      );
+      return;
+    }
+    void this.#queues.enqueue(conversation.id, async () => {
+      const reply = await this.#commandReply(conversation, command, person, memory, room);
+      await this.#say(conversation, reply, room ? memory : undefined);
+    });
+  }
+
+  async #commandReply(
+    conversation: Conversation,
+    command: Command,
+    person: string,
+    memory: ConversationMemory,
+    room: boolean,
+  ): Promise<string> {
+    switch (command.name) {
+      case '/status':
+        return statusText(this.#options.facts(), memory, conversation.id, room);
+      case '/skills':
+        return skillsText(this.#options.skills.describe());
+      case '/usage':
+        return this.#options.ledger.usageText(room ? person : conversation.id);
+      case '/forget':
+        if (room && !(await isRoomAdmin(conversation, person)))
+          return 'Only an admin of this room can make me forget it.';
+        return basicCommandReply(command, memory) ?? '';
+      default:
+        return basicCommandReply(command, memory) ?? '';
+    }
+  }
+
+  /** Send a plain reply (rooms keep it in their history, as Fluux does). */
+  async #say(conversation: Conversation, text: string, memory?: ConversationMemory): Promise<void> {
+    try {
+      const receipt = await conversation.transport.send(conversation.reply, { type: 'text', text });
+      memory?.log.append({ role: 'assistant', content: text, msgId: receipt.id, ts: Date.now() });
+    } catch (error) {
+      this.#options.log(
+        'warn',
+        `could not reply in ${conversation.id}: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+
+  #onReaction(event: ReactionEvent): void {
+    const person = event.target.kind === 'workspace' ? event.from : bareAddress(event.from);
+    this.#confirmations.answerReaction(person, event.reactsTo, event.emojis);
+  }
+
+  #onConfirmation(event: ConfirmationEvent): void {
+    const person = event.target.kind === 'workspace' ? event.from : bareAddress(event.from);
+    this.#confirmations.answerDecision(person, event.confirm, event.decision);
+  }
+}
+
+/** `alice@example.org/phone` → `alice@example.org`; Matrix ids unchanged. */
+export function bareAddress(address: string): string {
+  if (address.startsWith('@')) return address;
+  const slash = address.indexOf('/');
+  return slash < 0 ? address : address.slice(0, slash);
+}
+
+/** The nick of an XMPP occupant (`room@muc/nick`), or a Matrix user id as it is. */
+function occupantName(address: string): string {
+  if (address.startsWith('@')) return address;
+  const slash = address.indexOf('/');
+  return slash < 0 ? address : address.slice(slash + 1);
+}
+
+async function isRoomAdmin(conversation: Conversation, person: string): Promise<boolean> {
+  const { transport, id } = conversation;
+  try {
+    const roles = await transport.roles(id, { timeoutMs: 10_000 });
+    const member = transport.members(id).find((m) => m.address === person);
+    const account = person.startsWith('@') ? person : member?.account;
+    return account !== undefined && roles.some((r) => r.account === account && r.role === 'owner');
+  } catch {
+    return false;
+  }
+}
+
+function skillsText(
+  skills: readonly {
+    readonly name: string;
+    readonly description: string;
+    readonly destructive: boolean;
+  }[],
+): string {
+  if (skills.length === 0) return 'No skills are enabled: I can only chat.';
+  return [
+    'Skills:',
+    ...[...skills]
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map(
+        (s) => `  ${s.name}${s.destructive ? ' (asks first)' : ''} — ${firstLine(s.description)}`,
+      ),
+  ].join('\n');
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0] ?? '';
+}

@@ -1,0 +1,84 @@
+/**
+ * A reply that streams in place: the first words go out as a message as soon as they exist,
+ * then the same message is edited (Matrix `m.replace`, XMPP XEP-0308 correction) at most once
+ * per interval, marked `…` until the final text replaces it. Sends are strictly one after the
+ * other. With streaming off, only the final text is sent.
+ */
+
+/** How a reply reaches the conversation: a new message, or a replacement of `replaces`. */
+export type SendReply = (text: string, replaces?: string) => Promise<{ readonly id: string }>;
+
+/** Options of a writer. */
+export interface ReplyWriterOptions {
+  readonly stream: boolean;
+  /** The least time between two edits. */
+  readonly intervalMs: number;
+}
+
+/** Marks a reply still being written. */
+export const IN_PROGRESS = ' …';
+
+/** One reply being written. */
+export class ReplyWriter {
+  readonly #send: SendReply;
+  readonly #options: ReplyWriterOptions;
+  #id: string | undefined;
+  #shown = '';
+  #pending: string | undefined;
+  #chain: Promise<void> = Promise.resolve();
+  #timer: NodeJS.Timeout | undefined;
+  #lastSend = 0;
+  #finished = false;
+  #error: Error | undefined;
+
+  constructor(send: SendReply, options: ReplyWriterOptions) {
+    this.#send = send;
+    this.#options = options;
+  }
+
+  /** The id of the message shown so far, if one was sent. */
+  get id(): string | undefined {
+    return this.#id;
+  }
+
+  /** The reply so far; shown now or at the next interval. */
+  update(textSoFar: string): void {
+    if (!this.#options.stream || this.#finished || textSoFar.trim() === '') return;
+    this.#pending = textSoFar;
+    if (this.#timer !== undefined) return;
+    const wait = Math.max(0, this.#lastSend + this.#options.intervalMs - Date.now());
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      const text = this.#pending;
+      this.#pending = undefined;
+      if (text !== undefined && !this.#finished) this.#enqueue(`${text}${IN_PROGRESS}`);
+    }, wait);
+  }
+
+  /** Show the final text (edits the streamed message, or sends one); the message's id. */
+  async finish(text: string): Promise<string | undefined> {
+    this.#finished = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#enqueue(text);
+    await this.#chain;
+    if (this.#error !== undefined) throw this.#error;
+    return this.#id;
+  }
+
+  #enqueue(text: string): void {
+    this.#chain = this.#chain.then(async () => {
+      if (text === this.#shown || text.trim() === '') return;
+      this.#lastSend = Date.now();
+      try {
+        const receipt = await this.#send(text, this.#id);
+        this.#id ??= receipt.id;
+        this.#shown = text;
+        this.#error = undefined;
+      } catch (error) {
+        // A failed edit is retried by the next one; only the final send's failure is reported.
+        this.#error = error instanceof Error ? error : new Error(String(error));
+      }
+    });
+  }
+}
