@@ -62,6 +62,7 @@ export const COMMANDS: readonly string[] = [
   'workflow run',
   'workflow status',
   'workflow logs',
+  'serve',
   'verify',
   'backup',
   'backup enable',

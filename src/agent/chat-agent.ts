@@ -7,6 +7,7 @@
  * polite refusal each), and a sender that keeps the agent in a reply loop.
  */
 import type {
+  Attachment,
   InboundMessage,
   ReactionEvent,
   ConfirmationEvent,
@@ -14,6 +15,7 @@ import type {
   Transport,
 } from '../transport/transport.ts';
 import { isAllowed, type AccessRules } from './access.ts';
+import { humanSize, safeName } from './attachments.ts';
 import { addressedTo, basicCommandReply, parseCommand, type Command } from './commands.ts';
 import { Confirmations } from './confirmations.ts';
 import { ConversationQueues } from './conversation-queue.ts';
@@ -71,15 +73,17 @@ export class ChatAgent {
     });
   }
 
-  /** Listen on `transport` and join its rooms; the rooms that could not be joined are logged. */
-  async attach(transport: Transport, rooms: readonly RoomSetting[]): Promise<void> {
-    this.#unsubscribe.push(
-      transport.subscribe((event) => {
-        if (event.type === 'text') this.#onText(transport, event);
-        else if (event.type === 'reaction') this.#onReaction(event);
-        else if (event.type === 'confirmation') this.#onConfirmation(event);
-      }),
-    );
+  /**
+   * Listen on `transport` and join its rooms (one that cannot be joined is logged); resolves
+   * with the function that stops listening on it.
+   */
+  async attach(transport: Transport, rooms: readonly RoomSetting[]): Promise<() => void> {
+    const stop = transport.subscribe((event) => {
+      if (event.type === 'text') this.#onText(transport, event);
+      else if (event.type === 'reaction') this.#onReaction(event);
+      else if (event.type === 'confirmation') this.#onConfirmation(event);
+    });
+    this.#unsubscribe.push(stop);
     for (const room of rooms) {
       try {
         const info = await transport.joinWorkspace(room.address, {
@@ -95,6 +99,7 @@ export class ChatAgent {
         );
       }
     }
+    return stop;
   }
 
   /** Stop listening and stop every running turn. */
@@ -128,6 +133,23 @@ export class ChatAgent {
       });
     });
     return reply;
+  }
+
+  /** Ask `from` directly for a yes before a destructive action a protocol request asked for. */
+  async confirmDirect(
+    transport: Transport,
+    from: string,
+    question: { readonly text: string; readonly action: string },
+    signal: AbortSignal,
+  ): Promise<boolean> {
+    const reply: Target = { kind: 'direct', address: from };
+    return this.#confirmations.ask(
+      bareAddress(from),
+      bareAddress(from),
+      { ...question, risk: 'medium' },
+      (text, confirm) => transport.send(reply, { type: 'text', text, confirm }),
+      { timeoutMs: this.#options.settings.confirmTimeoutMs, signal },
+    );
   }
 
   #turnDeps(): TurnDeps {
@@ -233,6 +255,9 @@ export class ChatAgent {
       msgId: message.id,
       sender: logSender,
       ts: message.timestamp,
+      ...(message.attachments?.length
+        ? { attachments: message.attachments.map(loggedAttachment) }
+        : {}),
     });
     this.#queueTurn(conversation, person, logSender, text, message);
   }
@@ -322,6 +347,15 @@ export class ChatAgent {
     const person = event.target.kind === 'workspace' ? event.from : bareAddress(event.from);
     this.#confirmations.answerDecision(person, event.confirm, event.decision);
   }
+}
+
+/** An attachment as the session log records it before it is downloaded. */
+function loggedAttachment(a: Attachment): { filename: string; mime_type: string; size: string } {
+  return {
+    filename: safeName(a.name ?? 'file'),
+    mime_type: a.contentType ?? 'application/octet-stream',
+    size: a.size === undefined ? 'unknown' : humanSize(a.size),
+  };
 }
 
 /** `alice@example.org/phone` → `alice@example.org`; Matrix ids unchanged. */

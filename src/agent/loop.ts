@@ -129,7 +129,7 @@ async function runTool(call: ToolCall, options: TurnOptions): Promise<SkillResul
   const skill = options.skills.find(call.name);
   if (skill === undefined)
     return { content: `There is no tool named ${JSON.stringify(call.name)}.`, isError: true };
-  if (skill.destructive === true) {
+  if (skill.destructive === true || skill.confirmWhen?.(call.input, options.context) === true) {
     const yes = options.confirm ? await options.confirm(skill, call.input) : false;
     if (!yes)
       return {

@@ -16,6 +16,8 @@ import { ConversationMemory, systemPrompt } from './memory.ts';
 import { ReplyWriter } from './reply-writer.ts';
 import { SpendCapError, type SpendLedger } from './spend.ts';
 import type { Attachment } from '../transport/transport.ts';
+import { saveAttachments, type ModelAccepts } from './attachments.ts';
+import type { ChatMessage } from './llm/types.ts';
 
 /** Limits of a turn. */
 export interface TurnSettings {
@@ -41,6 +43,8 @@ export interface TurnDeps {
   /** The system prompt when the memory directory has no identity/personality/instructions. */
   readonly fallbackPrompt: string;
   readonly fence: (content: string, source: string) => string;
+  /** What the model reads besides text (attachments it cannot read are described instead). */
+  readonly accepts: ModelAccepts;
   readonly confirmations: Confirmations;
   readonly log: (level: 'info' | 'warn' | 'debug', message: string) => void;
 }
@@ -92,12 +96,26 @@ export async function runChatTurn(
       deps.complete,
       signal,
     );
+    if (request.attachments !== undefined && request.attachments.length > 0) {
+      const saved = await saveAttachments(transport, memory.dir, request.attachments, {
+        accepts: deps.accepts,
+        fence: deps.fence,
+        signal,
+      });
+      withAttachments(messages, saved.blocks);
+    }
     const result = await runTurn({
       complete: deps.complete,
       system: systemPrompt(memory, deps.fallbackPrompt),
       messages,
       skills: deps.skills,
-      context: { conversation: conversation.id, sender: request.sender, memory, signal },
+      context: {
+        conversation: conversation.id,
+        sender: request.sender,
+        request: request.text,
+        memory,
+        signal,
+      },
       limits: { maxToolRounds: settings.maxToolRounds, maxTokens: settings.maxTokens },
       beforeCall: () => {
         deps.ledger.check(request.sender);
@@ -152,6 +170,17 @@ export async function runChatTurn(
     );
   }
   return text;
+}
+
+/** Put attachment blocks after the text of the last (the person's) message. */
+function withAttachments(messages: ChatMessage[], blocks: ChatMessage['content']): void {
+  const last = messages.at(-1);
+  if (last?.role !== 'user' || typeof blocks === 'string') return;
+  const text =
+    typeof last.content === 'string'
+      ? [{ type: 'text', text: last.content } as const]
+      : last.content;
+  messages[messages.length - 1] = { role: 'user', content: [...text, ...blocks] };
 }
 
 function failureText(

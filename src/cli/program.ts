@@ -22,6 +22,7 @@ import { logoutCommand } from './commands/logout.ts';
 import { policyCommand } from './commands/policy.ts';
 import { profilesCommand } from './commands/profiles.ts';
 import { sendCommand } from './commands/send.ts';
+import { serveCommand } from './commands/serve.ts';
 import { shareContextCommand } from './commands/share-context.ts';
 import { streamCommand } from './commands/stream.ts';
 import { trustCommand } from './commands/trust.ts';
@@ -94,6 +95,7 @@ function buildProgram(version: string, context: ContextSource): Command {
     auditCommand,
     approvalsCommand,
     workflowCommand,
+    serveCommand,
     verifyCommand,
     backupCommand,
     daemonCommand,

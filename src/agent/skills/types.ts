@@ -14,6 +14,8 @@ export interface SkillContext {
   readonly sender: string;
   /** The conversation's memory (knowledge, notes). */
   readonly memory: ConversationMemory;
+  /** The text of the message this turn answers (to tell an address the person named from one the model made up). */
+  readonly request?: string;
   /** Aborted when the turn is stopped (/stop) or times out. */
   readonly signal: AbortSignal;
 }
@@ -40,5 +42,7 @@ export interface AgentSkill {
   readonly inputSchema: JsonObject;
   /** True when calling it changes something outside (sends, deletes, runs): the person confirms first. */
   readonly destructive?: boolean;
+  /** When only some calls need the person's yes (e.g. messaging an address they did not name). */
+  confirmWhen?(input: JsonObject, context: SkillContext): boolean;
   run(input: JsonObject, context: SkillContext): Promise<SkillResult>;
 }

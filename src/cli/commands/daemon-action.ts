@@ -158,7 +158,8 @@ function duration(ms: number): string {
 }
 
 /** Host log lines on stderr (a file, for a background host), time-stamped. */
-function hostLog(output: Output): HostLog {
+/** Host log lines on stderr: time, level, message (debug only with -v). */
+export function hostLog(output: Output): HostLog {
   return (level, message) => {
     if (level === 'debug' && output.options.verbose === 0) return;
     output.write('stderr', `${new Date().toISOString()} ${level} ${message}\n`);

@@ -1,0 +1,182 @@
+/**
+ * The composition root of the chat agent `serve` runs: the model (with retries and a call
+ * timeout), the skills (builtins, MCP servers', mx-agent's own), the spend ledger, and the
+ * ChatAgent, attached to each connection as it comes up. Nothing here talks to a network or a
+ * provider directly; it wires the parts that do.
+ */
+import { join, resolve } from 'node:path';
+import { resolvePaths } from '../config/paths.ts';
+import { WorkspaceList } from '../config/workspace-list.ts';
+import type { Network, Transport } from '../transport/transport.ts';
+import { agentRequestHandler } from './agent-requests.ts';
+import { ChatAgent, type RoomSetting } from './chat-agent.ts';
+import type { ServeConfig } from './config.ts';
+import { createModel } from './llm/index.ts';
+import { completeWithRetries } from './llm/retry.ts';
+import type { ModelRequest } from './llm/types.ts';
+import { nativeSkills } from './native-skills.ts';
+import { fenceUntrusted } from './skills/fence.ts';
+import { SkillRegistry } from './skills/registry.ts';
+import { SpendLedger } from './spend.ts';
+
+/** One account the agent serves on. */
+export interface ServeAccount {
+  readonly profile: string;
+  readonly network: Exclude<Network, 'fake'>;
+  /** How /status names the connection: `C2S client (bot@example.org)` … */
+  readonly mode: string;
+  /** The account's own domain (the default for allowed_domains). */
+  readonly domain: string;
+}
+
+/** Log lines of the agent. */
+export type AgentLog = (level: 'info' | 'warn' | 'debug', message: string) => void;
+
+/** What attaches the agent to a connection. */
+export interface AgentAttachment {
+  start(transport: Transport): void;
+  stop(): Promise<void>;
+}
+
+/** The running chat agent of `serve`. */
+export interface ServeAgent {
+  attachment(account: ServeAccount): AgentAttachment;
+  close(): Promise<void>;
+}
+
+/** The fallback persona when the memory directory has no identity, personality or instructions. */
+function fallbackPrompt(name: string): string {
+  return `You are ${name}, a helpful assistant reached over chat (XMPP or Matrix). Answer concisely in plain text.`;
+}
+
+/** Build the agent from its config; the accounts it will serve on are known up front. */
+export async function createServeAgent(
+  config: ServeConfig,
+  accounts: readonly ServeAccount[],
+  log: AgentLog,
+): Promise<ServeAgent> {
+  const { limits } = config;
+  const memoryDir = resolve(config.memory.path);
+  const model = createModel(config.llm, { timeoutMs: limits.llmTimeoutSecs * 1000 });
+  const complete = (request: ModelRequest) =>
+    completeWithRetries(model, request, {
+      attempts: limits.llmRetries + 1,
+      baseDelayMs: 500,
+      maxDelayMs: 20_000,
+      onRetry: (error, attempt, delayMs) => {
+        log(
+          'warn',
+          `model call failed (${error.message}); retry ${String(attempt)} in ${String(delayMs)} ms`,
+        );
+      },
+    });
+  const connected = new Map<string, { account: ServeAccount; transport: Transport }>();
+  const workspaces = new WorkspaceList(resolvePaths());
+  const skills = await SkillRegistry.create(config, {
+    extra: nativeSkills({
+      sources: () =>
+        [...connected.values()].map(({ account, transport }) => ({
+          profile: account.profile,
+          transport,
+          workspaces: workspaces.of(account.profile),
+        })),
+      transportFor: (address) =>
+        [...connected.values()].find(
+          ({ account }) => (account.network === 'matrix') === address.startsWith('@'),
+        )?.transport,
+    }),
+    log,
+  });
+  const startedAt = Date.now();
+  // With several accounts, "own domain" (the default) means each of theirs.
+  const access = {
+    ownDomain: accounts[0]?.domain ?? '',
+    allowedJids: config.agent.allowedJids,
+    allowedDomains:
+      config.agent.allowedDomains.length > 0
+        ? config.agent.allowedDomains
+        : accounts.map((a) => a.domain),
+  };
+  const chat = new ChatAgent({
+    memoryDir,
+    complete,
+    skills,
+    ledger: new SpendLedger(join(memoryDir, '.mx-agent-usage.json'), {
+      dailyTokens: limits.dailyTokens,
+      dailyTokensPerPerson: limits.dailyTokensPerPerson,
+    }),
+    settings: {
+      maxToolRounds: limits.maxToolRounds,
+      maxTokens: config.llm.maxTokensPerRequest,
+      turnTimeoutMs: limits.turnTimeoutSecs * 1000,
+      historyTokens: limits.historyTokens,
+      roomHistoryTokens: limits.roomHistoryTokens,
+      stream: limits.streamReplies,
+      editIntervalMs: 1000,
+      confirmTimeoutMs: limits.confirmTimeoutSecs * 1000,
+    },
+    fallbackPrompt: fallbackPrompt(config.agent.name),
+    fence: fenceUntrusted,
+    access,
+    idleTimeoutMins: config.session.idleTimeoutMins,
+    log,
+    facts: () => ({
+      name: config.agent.name,
+      startedAt,
+      modes: accounts.map((a) => a.mode),
+      provider: config.llm.provider,
+      model: config.llm.model,
+      skills: skills.describe().map((s) => s.name),
+      ...(config.keepalive.enabled
+        ? {
+            keepalive: {
+              pingSecs: config.keepalive.pingIntervalSecs,
+              timeoutSecs: config.keepalive.readTimeoutSecs,
+            },
+          }
+        : {}),
+      idleTimeoutMins: config.session.idleTimeoutMins,
+      allowedDomains: config.agent.allowedDomains,
+      ownDomain: accounts.map((a) => a.domain).join(', '),
+    }),
+  });
+  return {
+    attachment: (account) => {
+      let detach: (() => void) | undefined;
+      let transport: Transport | undefined;
+      return {
+        start: (t) => {
+          transport = t;
+          connected.set(account.profile, { account, transport: t });
+          t.answerAgentRequests(agentRequestHandler(t, { access, skills, chat, memoryDir }));
+          const rooms = roomsOn(config, account.network);
+          chat.attach(t, rooms).then(
+            (stop) => {
+              detach = stop;
+            },
+            (error: unknown) => {
+              log('warn', `the chat agent could not start on ${account.profile}: ${String(error)}`);
+            },
+          );
+        },
+        stop: () => {
+          detach?.();
+          transport?.answerAgentRequests(undefined);
+          connected.delete(account.profile);
+          return Promise.resolve();
+        },
+      };
+    },
+    close: async () => {
+      await chat.close();
+      await skills.close();
+    },
+  };
+}
+
+/** The configured rooms on one network: Matrix rooms start with # or !, the rest are MUCs. */
+function roomsOn(config: ServeConfig, network: 'xmpp' | 'matrix'): RoomSetting[] {
+  return config.rooms
+    .filter((room) => (network === 'matrix') === /^[#!]/.test(room.jid))
+    .map((room) => ({ address: room.jid, nick: room.nick }));
+}
