@@ -291,7 +291,7 @@ export class RemoteTransport implements T.Transport {
   }
 
   /** Only the host holds the connection peers send their requests to, so only it can answer. */
-  answerAgentRequests(): void {
+  answerAgentRequests(_handler: T.AgentRequestHandler | undefined): void {
     throw new RefusedError(
       `only the process that hosts profile ${quote(this.#options.profile)} (mx-agent serve) answers agent requests; this one reaches it through its session host`,
     );
