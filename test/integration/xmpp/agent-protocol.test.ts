@@ -19,7 +19,7 @@ import type {
   Transport,
 } from '../../../src/transport/transport.ts';
 import { PROSODY_MISSING, prosodyForTests, uniqueUser } from '../../support/prosody.ts';
-import { newAccount } from '../../support/xmpp-peers.ts';
+import { componentPeer, newAccount } from '../../support/xmpp-peers.ts';
 import { openProbe, type Probe } from '../../support/xmpp-probe.ts';
 
 const server = await prosodyForTests();
@@ -293,9 +293,13 @@ for (const [mode, options] of modes) {
         assert.equal(ping.attrs.type, 'result', 'still alive');
       });
 
-      it('asks another agent over IQs, and reads an IQ error as the answer', async () => {
+      it('is asked by an agent of the other mode, which reads an IQ error as the answer', async () => {
         if (!server) return;
-        const asker = createXmppTransport(await newAccount(server, 'asker'));
+        // A client agent is asked by the component, the component by a client.
+        const asker =
+          mode === 'a component'
+            ? createXmppTransport(await newAccount(server, 'asker'))
+            : componentPeer(server);
         await asker.connect();
         try {
           const skills = await asker.askAgent(to, { kind: 'skills' });
