@@ -317,7 +317,7 @@ export class FakeTransport implements Transport {
     this.#agent.answer(handler);
   }
 
-  askAgent(to: string, request: AgentAsk, options?: WaitOptions): Promise<AgentResponse> {
+  async askAgent(to: string, request: AgentAsk, options?: WaitOptions): Promise<AgentResponse> {
     this.#assertOpen();
     if (!ADDRESS.test(to))
       throw new UsageError(`expected a fake address like fake:alice, got ${quote(to)}`);

@@ -584,7 +584,7 @@ export class MatrixTransport implements T.Transport {
     this.#agent.answer(handler);
   }
 
-  askAgent(to: string, request: AgentAsk, options?: T.WaitOptions): Promise<T.AgentResponse> {
+  async askAgent(to: string, request: AgentAsk, options?: T.WaitOptions): Promise<T.AgentResponse> {
     return this.#agent.ask(parseUserId(to), request, options);
   }
 

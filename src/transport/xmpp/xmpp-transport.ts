@@ -275,7 +275,7 @@ export class XmppTransport implements T.Transport {
       });
   }
 
-  askAgent(to: string, request: AgentAsk, options?: T.WaitOptions): Promise<T.AgentResponse> {
+  async askAgent(to: string, request: AgentAsk, options?: T.WaitOptions): Promise<T.AgentResponse> {
     this.#assertUsable();
     const session = (): XmppSession => this.#requireSession();
     return this.#agent.ask(session, parseXmppAddress(to), request, options);
