@@ -6,7 +6,9 @@
  * `close()` ends only this client's link; the host and its connection stay up for others.
  */
 import type { Socket } from 'node:net';
-import { InternalError, NetworkError, UsageError, quote } from '../errors.ts';
+import { InternalError, NetworkError, RefusedError, UsageError, quote } from '../errors.ts';
+import { defaultAskMs } from '../transport/agent-requests.ts';
+import type { AgentAsk } from '../transport/agent-shapes.ts';
 import { Listeners } from '../transport/listeners.ts';
 import type * as T from '../transport/transport.ts';
 import { PendingCalls } from './client-calls.ts';
@@ -25,6 +27,7 @@ import {
 } from './protocol.ts';
 import {
   describe,
+  isAgentResponse,
   isBlobRef,
   isConnectionState,
   isDirectoryEntry,
@@ -286,6 +289,30 @@ export class RemoteTransport implements T.Transport {
       throw this.#badAnswer('searchDirectory', result, 'a list of directory entries');
     return result;
   }
+
+  /** Only the host holds the connection peers send their requests to, so only it can answer. */
+  answerAgentRequests(_handler: T.AgentRequestHandler | undefined): void {
+    throw new RefusedError(
+      `only the process that hosts profile ${quote(this.#options.profile)} (mx-agent serve) answers agent requests; this one reaches it through its session host`,
+    );
+  }
+
+  async askAgent(to: string, request: AgentAsk, options?: T.WaitOptions) {
+    // An execution may run for minutes: longer than the link's default wait for an answer.
+    const timeoutMs = options?.timeoutMs ?? defaultAskMs(request);
+    const result = await this.#call('askAgent', { to, request }, { ...options, timeoutMs });
+    if (!isAgentResponse(result)) throw this.#badAnswer('askAgent', result, 'an agent response');
+    return result;
+  }
+
+  // t-chat implements these
+  setTyping(): Promise<void> {
+    throw new Error('not on this branch');
+  }
+  react(): Promise<void> {
+    throw new Error('not on this branch');
+  }
+  // end of t-chat's
 
   #attach(socket: Socket): void {
     this.#socket = socket;

@@ -13,6 +13,7 @@ import { toWireError, type Request, type TransportMethod } from './protocol.ts';
 import {
   describe,
   isAdvertisement,
+  isAgentAsk,
   isAvailability,
   isBlobMeta,
   isBlobRef,
@@ -181,6 +182,11 @@ export async function callTransport(
       const query = request.params.query ?? {};
       if (!isDirectoryQuery(query)) throw mismatch(request, 'query', 'a directory query');
       return transport.searchDirectory(query, wait);
+    }
+    case 'askAgent': {
+      const ask = request.params.request;
+      if (!isAgentAsk(ask)) throw mismatch(request, 'request', 'a skills or execute request');
+      return transport.askAgent(str('to'), ask, wait);
     }
   }
 }

@@ -74,6 +74,7 @@ export const TRANSPORT_METHODS = [
   'roles',
   'advertise',
   'searchDirectory',
+  'askAgent',
 ] as const;
 
 /** Everything a client may ask. */

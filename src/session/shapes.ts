@@ -4,8 +4,10 @@
  * check the shape the interface promises (src/transport/transport.ts).
  */
 export { isBlobRef } from '../transport/blob-ref.ts';
+import { agentAskProblem, agentResponseProblem, type AgentAsk } from '../transport/agent-shapes.ts';
 import type {
   Advertisement,
+  AgentResponse,
   Availability,
   BlobMeta,
   ConnectionState,
@@ -199,4 +201,14 @@ export function isDirectoryEntry(value: unknown): value is DirectoryEntry {
     isOptional(value.mxAgent, (v) => typeof v === 'boolean') &&
     isOptional(value.features, isStringList)
   );
+}
+
+/** The request of an askAgent: list skills, or execute one with string params. */
+export function isAgentAsk(value: unknown): value is AgentAsk {
+  return agentAskProblem(value) === undefined;
+}
+
+/** An agent's answer: skills, a result or an error. */
+export function isAgentResponse(value: unknown): value is AgentResponse {
+  return agentResponseProblem(value) === undefined;
 }

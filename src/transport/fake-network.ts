@@ -2,7 +2,7 @@
  * The fake network: the in-memory "server" FakeTransports (fake.ts) connect to — peers, rooms,
  * blobs, offline mailboxes, per-conversation logs and advertisements.
  */
-import { FakeTransport } from './fake.ts';
+import { FakeTransport, type FakeTransportOptions } from './fake.ts';
 import { directoryOf, newRoom, type Room } from './fake-rooms.ts';
 import type {
   Advertisement,
@@ -25,8 +25,8 @@ export class FakeNetwork {
   readonly #adverts = new Map<string, Advertisement>();
 
   /** A new transport for `name` (address `fake:name`). */
-  transport(name: string): FakeTransport {
-    return new FakeTransport(this, `fake:${name}`);
+  transport(name: string, options?: FakeTransportOptions): FakeTransport {
+    return new FakeTransport(this, `fake:${name}`, options);
   }
 
   /** Simulate an outage: every peer drops and comes back after `ms`. */

@@ -6,6 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { NetworkError, RefusedError, UsageError, quote } from '../errors.ts';
+import { agentRequestsOver, type AgentRequests } from './agent-requests.ts';
+import type { AgentAsk } from './agent-shapes.ts';
 import { withDeadline } from './deadline.ts';
 import type { FakeNetwork } from './fake-network.ts';
 import { AGENT_STATE, type Room } from './fake-rooms.ts';
@@ -13,6 +15,8 @@ import { Listeners } from './listeners.ts';
 import { assertValidOutbound, sha256Hex } from './payload.ts';
 import type {
   Advertisement,
+  AgentRequestHandler,
+  AgentResponse,
   Availability,
   BlobMeta,
   BlobRef,
@@ -48,6 +52,12 @@ const WORKSPACE = /^#[a-z0-9_.-]+$/;
 
 export { FakeNetwork } from './fake-network.ts';
 
+/** Knobs of a fake peer. */
+export interface FakeTransportOptions {
+  /** Milliseconds our agent request handler may take (default 5 minutes). */
+  readonly agentDeadlineMs?: number;
+}
+
 /** One peer on a FakeNetwork. */
 export class FakeTransport implements Transport {
   readonly network = 'fake';
@@ -59,10 +69,18 @@ export class FakeTransport implements Transport {
   readonly #joined = new Set<string>();
   readonly #outbox: (() => void)[] = [];
   readonly #inbox: TransportEvent[] = [];
+  readonly #agent: AgentRequests;
 
-  constructor(net: FakeNetwork, address: string) {
+  constructor(net: FakeNetwork, address: string, options: FakeTransportOptions = {}) {
     this.#net = net;
     this.address = address;
+    this.#agent = agentRequestsOver(
+      this,
+      (event) => {
+        this.#listeners.emit(event);
+      },
+      options,
+    );
   }
 
   get state(): ConnectionState {
@@ -79,6 +97,7 @@ export class FakeTransport implements Transport {
     if (this.#state === 'closed') return;
     for (const workspace of [...this.#joined]) await this.leaveWorkspace(workspace);
     this.#net.detach(this);
+    this.#agent.close();
     this.#setState('closed');
   }
 
@@ -294,6 +313,26 @@ export class FakeTransport implements Transport {
     return Promise.resolve(this.#net.directory(query));
   }
 
+  answerAgentRequests(handler: AgentRequestHandler | undefined): void {
+    this.#agent.answer(handler);
+  }
+
+  async askAgent(to: string, request: AgentAsk, options?: WaitOptions): Promise<AgentResponse> {
+    this.#assertOpen();
+    if (!ADDRESS.test(to))
+      throw new UsageError(`expected a fake address like fake:alice, got ${quote(to)}`);
+    return this.#agent.ask(to, request, options);
+  }
+
+  // t-chat implements these
+  setTyping(): Promise<void> {
+    throw new Error('not on this branch');
+  }
+  react(): Promise<void> {
+    throw new Error('not on this branch');
+  }
+  // end of t-chat's
+
   /** @internal Simulate losing the connection. */
   drop(): void {
     if (this.#state === 'online') this.#setState('reconnecting');
@@ -304,12 +343,17 @@ export class FakeTransport implements Transport {
     if (this.#state !== 'reconnecting') return;
     this.#setState('online');
     for (const flush of this.#outbox.splice(0)) flush();
-    for (const event of this.#inbox.splice(0)) this.#listeners.emit(event);
+    for (const event of this.#inbox.splice(0)) this.#emit(event);
   }
 
   /** @internal */ deliver(event: TransportEvent): void {
     if (this.#state === 'reconnecting') this.#inbox.push(event);
-    else this.#listeners.emit(event);
+    else this.#emit(event);
+  }
+
+  /** Agent requests and answers are the transport's; everything else goes to listeners. */
+  #emit(event: TransportEvent): void {
+    if (!this.#agent.take(event)) this.#listeners.emit(event);
   }
 
   #announce(workspace: string, availability: Availability, status?: string): void {

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { UsageError } from '../../src/errors.ts';
 import type { InboundMessage, Transport, TransportEvent } from '../../src/transport/transport.ts';
 import { EventRecorder } from '../support/event-recorder.ts';
+import { agentRequestCases } from './agent-requests-contract.ts';
 import { workspaceAdminCases } from './workspace-admin-contract.ts';
 
 /** What a network brings to the contract suite. */
@@ -30,6 +31,11 @@ export interface ContractHarness {
    * moment later. Without the promise, each must still arrive exactly once.
    */
   readonly ordersAcrossOutage: boolean;
+  /**
+   * A new, not yet connected transport that may answer agent requests, when `newPeer`'s may
+   * not (a session host's client: only the host answers).
+   */
+  newAnsweringPeer?(): Promise<Transport>;
 }
 
 const isText = (e: TransportEvent): e is InboundMessage & { type: 'text' } => e.type === 'text';
@@ -41,8 +47,10 @@ export function transportContract(name: string, makeHarness: () => Promise<Contr
   describe(`transport contract: ${name}`, () => {
     let harness: ContractHarness;
     const open: Transport[] = [];
-    const peer = async (): Promise<{ t: Transport; events: EventRecorder }> => {
-      const t = await harness.newPeer();
+    const peer = async (
+      make = (): Promise<Transport> => harness.newPeer(),
+    ): Promise<{ t: Transport; events: EventRecorder }> => {
+      const t = await make();
       const events = new EventRecorder(t);
       await t.connect({ timeoutMs: 10_000 });
       open.push(t);
@@ -339,6 +347,10 @@ export function transportContract(name: string, makeHarness: () => Promise<Contr
     });
 
     workspaceAdminCases(peer, () => harness.newWorkspace());
+
+    agentRequestCases(peer, () =>
+      peer(() => (harness.newAnsweringPeer ?? harness.newPeer).call(harness)),
+    );
 
     it('rejects sends after close, and close is idempotent', async () => {
       const a = await peer();

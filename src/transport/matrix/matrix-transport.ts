@@ -36,6 +36,8 @@ import {
   quote,
 } from '../../errors.ts';
 import { sleep, withDeadline } from '../deadline.ts';
+import { agentRequestsOver, type AgentRequests } from '../agent-requests.ts';
+import type { AgentAsk } from '../agent-shapes.ts';
 import { Listeners } from '../listeners.ts';
 import { assertValidOutbound } from '../payload.ts';
 import * as T from '../transport.ts';
@@ -100,6 +102,8 @@ export class MatrixTransport implements T.Transport {
   /** Per-room send queues: sends reach a room in the order they were made (outbox.ts). */
   readonly #outboxes = new Map<string, RoomOutbox>();
   readonly #inbound: Inbound;
+  /** The agent protocol as payloads in direct rooms (specs/protocol.md §11.3). */
+  readonly #agent: AgentRequests;
   /**
    * What advertise() was last given. Matrix has no per-account place to publish it (agents are
    * found through the agent state of workspaces), so it is only kept.
@@ -123,9 +127,16 @@ export class MatrixTransport implements T.Transport {
       nameOf: (roomId) => this.#nameOf(roomId),
       onlineSince: () => this.#onlineSince,
       emit: (event) => {
-        this.#emit(event);
+        if (!this.#agent.take(event)) this.#emit(event);
       },
     });
+    this.#agent = agentRequestsOver(
+      this,
+      (event) => {
+        this.#emit(event);
+      },
+      options,
+    );
     this.#direct = new DirectRooms({
       userId: options.userId,
       encryption: options.encryption !== false,
@@ -339,6 +350,7 @@ export class MatrixTransport implements T.Transport {
 
   async close(reason?: Error): Promise<void> {
     if (this.#state === 'closed') return;
+    this.#agent.close();
     this.#setState('closed', reason);
     this.#waitingOnline.reject(new NetworkError('the transport is closed'));
     this.#waitingOnline.promise.catch(() => undefined);
@@ -567,6 +579,23 @@ export class MatrixTransport implements T.Transport {
     if (!roomId) throw new UsageError(`not in workspace ${workspace}: join it first`);
     return roomId;
   }
+
+  answerAgentRequests(handler: T.AgentRequestHandler | undefined): void {
+    this.#agent.answer(handler);
+  }
+
+  async askAgent(to: string, request: AgentAsk, options?: T.WaitOptions): Promise<T.AgentResponse> {
+    return this.#agent.ask(parseUserId(to), request, options);
+  }
+
+  // t-chat implements these
+  setTyping(): Promise<void> {
+    throw new Error('not on this branch');
+  }
+  react(): Promise<void> {
+    throw new Error('not on this branch');
+  }
+  // end of t-chat's
 
   // ── workspaces ──────────────────────────────────────────────────────────────────────────
 

@@ -24,6 +24,8 @@ export interface MatrixTransportOptions {
   readonly pollTimeoutMs?: number;
   /** Retry bounds for sends while the homeserver is unreachable, in ms. */
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  /** Milliseconds our agent request handler may take per request (default 5 minutes). */
+  readonly agentDeadlineMs?: number;
   /** Called with diagnostics that a verbose CLI prints; never contains secrets. */
   readonly log?: (level: 'debug' | 'info' | 'warn', message: string) => void;
 }

@@ -25,6 +25,8 @@ const KINDS: ReadonlySet<string> = new Set(['bot', 'console']);
 export class Advertiser {
   readonly #software: string;
   #advert: Advertisement | undefined;
+  /** Features offered by what the transport answers now (the agent protocol's, while answered). */
+  #offered: readonly string[] = [];
 
   constructor(softwareName: string) {
     this.#software = softwareName;
@@ -33,11 +35,16 @@ export class Advertiser {
   /** What disco#info answers now. */
   info(): DiscoInfo {
     const ad = this.#advert;
-    const features = new Set([...OUR_FEATURES, ...(ad?.features ?? [])]);
+    const features = new Set([...OUR_FEATURES, ...this.#offered, ...(ad?.features ?? [])]);
     return {
       identity: { category: 'client', type: ad?.kind ?? 'bot', name: ad?.name ?? this.#software },
       features: [...features].sort(),
     };
+  }
+
+  /** Offer these features besides ours and the advertised ones (the caps hash changes with them). */
+  offer(features: readonly string[]): void {
+    this.#offered = [...features];
   }
 
   /** Extra children of every presence we send: caps always, the agent summary once advertised. */

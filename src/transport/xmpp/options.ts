@@ -42,6 +42,8 @@ export interface XmppCommonOptions {
   readonly connectTimeoutMs?: number;
   /** Reconnect backoff bounds, in ms (defaults 500 and 30 000). */
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  /** Milliseconds our agent request handler may take per request (default 5 minutes). */
+  readonly agentDeadlineMs?: number;
   /** Log every stanza in and out at debug level (SASL exchanges redacted). */
   readonly trace?: boolean;
   /** Called with diagnostics that a verbose CLI prints; never contains secrets. */

@@ -26,6 +26,12 @@ declare module '@xmpp/xml' {
   ): Element;
 }
 
+// Tests parse wire text with it, to check what a peer's exact XML becomes.
+declare module '@xmpp/xml/lib/parse.js' {
+  import type { Element } from '@xmpp/xml';
+  export default function parse(data: string): Element;
+}
+
 declare module '@xmpp/jid' {
   export class JID {
     local: string;

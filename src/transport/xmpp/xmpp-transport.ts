@@ -11,7 +11,10 @@ import { DEFAULT_WAIT_MS, withDeadline } from '../deadline.ts';
 import { Listeners } from '../listeners.ts';
 import { assertValidOutbound } from '../payload.ts';
 import type * as T from '../transport.ts';
+import type { AgentAsk } from '../agent-shapes.ts';
 import { parseXmppAddress } from './address.ts';
+import { AgentIqs } from './agent-iq.ts';
+import { AGENT_FEATURES } from './agent-xml.ts';
 import { MessageArchive } from './archive.ts';
 import { BlobStore } from './blobs.ts';
 import { encodeMessage, splitResource } from './codec.ts';
@@ -43,6 +46,7 @@ export class XmppTransport implements T.Transport {
   readonly #workspaces: Workspaces;
   readonly #archive: MessageArchive;
   readonly #discovery: Discovery;
+  readonly #agent: AgentIqs;
   #session: XmppSession | undefined;
   #state: T.ConnectionState = 'offline';
   #address = '';
@@ -89,6 +93,12 @@ export class XmppTransport implements T.Transport {
       self: () => this.#address.split('/')[0] ?? '',
       nick: defaultNick(options),
       component: options.mode === 'component',
+    });
+    this.#agent = new AgentIqs({
+      ...(options.agentDeadlineMs === undefined ? {} : { deadlineMs: options.agentDeadlineMs }),
+      log: (message) => {
+        this.#log('warn', message);
+      },
     });
     this.#archive = new MessageArchive({
       request: (iq, timeoutMs) => session().iqCaller.request(iq, timeoutMs),
@@ -147,6 +157,7 @@ export class XmppTransport implements T.Transport {
         await this.#rooms.leave(session, room).catch(() => undefined);
     }
     this.#session = undefined;
+    this.#agent.answerer.close();
     this.#outbox.failAll(
       new NetworkError('the transport was closed before the message was delivered'),
     );
@@ -254,6 +265,31 @@ export class XmppTransport implements T.Transport {
     await this.#rooms.broadcastPresence(session);
   }
 
+  answerAgentRequests(handler: T.AgentRequestHandler | undefined): void {
+    this.#agent.answerer.set(handler);
+    this.#discovery.advert.offer(handler ? AGENT_FEATURES : []);
+    // The caps hash changed: tell contacts and rooms (XEP-0115 §4).
+    if (this.#state === 'online')
+      this.setPresence(this.#presence.availability, this.#presence.status).catch((e: unknown) => {
+        this.#log('warn', `could not announce our new features: ${messageOf(e)}`);
+      });
+  }
+
+  async askAgent(to: string, request: AgentAsk, options?: T.WaitOptions): Promise<T.AgentResponse> {
+    this.#assertUsable();
+    const session = (): XmppSession => this.#requireSession();
+    return this.#agent.ask(session, parseXmppAddress(to), request, options);
+  }
+
+  // t-chat implements these
+  setTyping(): Promise<void> {
+    throw new Error('not on this branch');
+  }
+  react(): Promise<void> {
+    throw new Error('not on this branch');
+  }
+  // end of t-chat's
+
   putBlob(data: Uint8Array, meta?: T.BlobMeta, options?: T.WaitOptions): Promise<T.BlobRef> {
     return withDeadline(
       'a blob upload',
@@ -318,6 +354,7 @@ export class XmppTransport implements T.Transport {
     const install = sessionHandlers({
       identity: this.#options.software ?? { name: 'mx-agent', version: '0' },
       advert: this.#discovery.advert,
+      agent: this.#agent,
       component: this.#options.mode === 'component',
       blobs: this.#blobs,
       archive: this.#archive,

@@ -30,5 +30,7 @@ transportContract('fake behind a session host', () => {
       cleanup();
     },
     ordersAcrossOutage: true,
+    // Only the host's own transport answers agent requests; its clients ask through it.
+    newAnsweringPeer: () => Promise.resolve(net.transport(`peer${String(++peers)}`)),
   });
 });

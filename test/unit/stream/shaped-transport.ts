@@ -8,6 +8,8 @@
 import type { FakeTransport } from '../../../src/transport/fake.ts';
 import type {
   Advertisement,
+  AgentRequestHandler,
+  AgentResponse,
   Availability,
   BlobMeta,
   BlobRef,
@@ -241,4 +243,25 @@ export class ShapedTransport implements Transport {
   ): Promise<readonly DirectoryEntry[]> {
     return this.#inner.searchDirectory(query, options);
   }
+
+  answerAgentRequests(handler: AgentRequestHandler | undefined): void {
+    this.#inner.answerAgentRequests(handler);
+  }
+
+  askAgent(
+    to: string,
+    request: Parameters<Transport['askAgent']>[1],
+    options?: WaitOptions,
+  ): Promise<AgentResponse> {
+    return this.#inner.askAgent(to, request, options);
+  }
+
+  // t-chat implements these
+  setTyping(): Promise<void> {
+    throw new Error('not on this branch');
+  }
+  react(): Promise<void> {
+    throw new Error('not on this branch');
+  }
+  // end of t-chat's
 }
