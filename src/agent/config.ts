@@ -10,6 +10,7 @@
  * - `[server]` may be left out when the agent runs on the accounts of `mx-agent login`.
  * - `[llm] provider` also takes `openai` (any OpenAI-compatible endpoint, `base_url`).
  * - `[[rooms]] nick` defaults to `[agent] name` rather than "fluux-agent".
+ * `[skills]` is read in config-skills.ts, with the same Reader.
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError, messageOf } from '../errors.ts';
@@ -18,6 +19,7 @@ import { parseToml } from '../security/policy.ts';
 import { readSwitch, valueError, where, type ValueSource } from '../security/policy-values.ts';
 import { expandValues } from './config-expand.ts';
 import { readLimits, readMatrix, type AgentLimits } from './config-limits.ts';
+import { readSkills, type SkillsConfig } from './config-skills.ts';
 
 /** How the agent reaches XMPP when the file says so itself. */
 export type ServerConfig =
@@ -63,16 +65,7 @@ export interface ServeConfig {
   readonly memory: { readonly backend: string; readonly path: string };
   readonly session: { readonly idleTimeoutMins: number };
   readonly rooms: readonly { readonly jid: string; readonly nick: string }[];
-  readonly skills: {
-    readonly webSearch?: {
-      readonly provider: 'tavily' | 'perplexity';
-      readonly apiKey: string;
-      readonly maxResults: number;
-      readonly model?: string;
-    };
-    readonly memory: boolean;
-    readonly urlFetch: boolean;
-  };
+  readonly skills: SkillsConfig;
   readonly keepalive: {
     readonly enabled: boolean;
     readonly pingIntervalSecs: number;
@@ -104,7 +97,7 @@ const FLUUX_RESERVED = new Set([
   'memory.search',
   'memory.shared',
   'skills.enabled',
-  'skills.mcp',
+  'skills.mcp.servers.capabilities',
   'skills.wasm',
   'skills.xmpp_send',
   'skills.github',
@@ -291,49 +284,6 @@ function readRooms(r: Reader, value: unknown, name: string): ServeConfig['rooms'
     r.known(key, t, ['jid', 'nick']);
     return { jid: r.text(`${key}.jid`, t.jid), nick: r.text(`${key}.nick`, t.nick, name) };
   });
-}
-
-function readSkills(r: Reader, t: Table): ServeConfig['skills'] {
-  r.known('skills', t, [
-    'web_search',
-    'memory',
-    'url_fetch',
-    'max_tool_rounds',
-    'max_execution_time',
-  ]);
-  const search =
-    t.web_search === undefined ? undefined : r.table('skills.web_search', t.web_search);
-  const enabled = (key: 'memory' | 'url_fetch'): boolean => {
-    const s = r.table(`skills.${key}`, t[key]);
-    r.known(`skills.${key}`, s, ['enabled']);
-    return s.enabled === undefined
-      ? false
-      : readSwitch(r.source, `skills.${key}.enabled`, s.enabled);
-  };
-  let webSearch: ServeConfig['skills']['webSearch'];
-  if (search !== undefined) {
-    r.known('skills.web_search', search, ['provider', 'api_key', 'max_results', 'model']);
-    webSearch = {
-      provider: r.choice('skills.web_search.provider', search.provider, [
-        'tavily',
-        'perplexity',
-      ] as const),
-      apiKey: r.text('skills.web_search.api_key', search.api_key),
-      maxResults: r.integer('skills.web_search.max_results', search.max_results, {
-        min: 1,
-        max: 50,
-        fallback: 5,
-      }),
-      ...(search.model === undefined
-        ? {}
-        : { model: r.text('skills.web_search.model', search.model) }),
-    };
-  }
-  return {
-    ...(webSearch === undefined ? {} : { webSearch }),
-    memory: enabled('memory'),
-    urlFetch: enabled('url_fetch'),
-  };
 }
 
 function readKeepalive(r: Reader, t: Table): ServeConfig['keepalive'] {

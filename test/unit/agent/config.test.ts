@@ -86,6 +86,13 @@ describe('the serve config (agent.toml)', () => {
       webSearch: { provider: 'tavily', apiKey: 'none', maxResults: 5 },
       memory: false,
       urlFetch: true,
+      urlFetchOptions: {
+        maxSizeBytes: 5 * 1024 * 1024,
+        timeoutSeconds: 30,
+        allowPrivate: false,
+        allowAddresses: [],
+      },
+      mcp: [],
     });
     assert.deepEqual(c.keepalive, { enabled: true, pingIntervalSecs: 60, readTimeoutSecs: 300 });
     assert.deepEqual(c.warnings, []);
@@ -206,6 +213,123 @@ daily_tokens_per_person = 5000
     assert.throws(
       () => loadServeConfig(file(`${FLUUX}\n[quota]\ndaily_tokens = "lots"\n`), env),
       /quota.daily_tokens: expected a whole number from 0 to 1000000000, got "lots"/,
+    );
+  });
+  it("reads Fluux Agent's documented [skills.mcp] servers and url_fetch limits, with ours", () => {
+    const c = loadServeConfig(
+      file(`${FLUUX}max_size_bytes = 1048576
+timeout_seconds = 10
+allow_private = false
+allow_addresses = ["192.168.1.0/24", "fd00::5"]
+
+[skills.mcp]
+enabled = true
+
+[[skills.mcp.servers]]
+name = "github"
+command = "npx"
+args = ["-y", "@modelcontextprotocol/server-github"]
+env = { GITHUB_TOKEN = "\${GH_TOKEN}" }
+transport = "stdio"
+destructive_tools = ["create_issue"]
+capabilities = ["network:api.github.com:443"]
+
+[[skills.mcp.servers]]
+name = "docs"
+url = "https://mcp.example.org/mcp"
+headers = { Authorization = "Bearer abc" }
+timeout_secs = 20
+`),
+      { ...env, GH_TOKEN: 'ghp_x' },
+    );
+    assert.deepEqual(c.skills.urlFetchOptions, {
+      maxSizeBytes: 1_048_576,
+      timeoutSeconds: 10,
+      allowPrivate: false,
+      allowAddresses: ['192.168.1.0/24', 'fd00::5'],
+    });
+    assert.deepEqual(c.skills.mcp, [
+      {
+        name: 'github',
+        timeoutSecs: 60,
+        destructiveTools: ['create_issue'],
+        transport: 'stdio',
+        command: 'npx',
+        args: ['-y', '@modelcontextprotocol/server-github'],
+        env: { GITHUB_TOKEN: 'ghp_x' },
+      },
+      {
+        name: 'docs',
+        timeoutSecs: 20,
+        destructiveTools: [],
+        transport: 'http',
+        url: 'https://mcp.example.org/mcp',
+        headers: { Authorization: 'Bearer abc' },
+      },
+    ]);
+    assert.equal(c.warnings.length, 1, c.warnings.join('\n'));
+    assert.match(
+      c.warnings[0] ?? '',
+      /:\d+:1: skills\.mcp\.servers\[0\]\.capabilities: a Fluux Agent key mx-agent does not support yet \(ignored\)/,
+    );
+    const off = loadServeConfig(
+      file(
+        `${FLUUX}\n[skills.mcp]\nenabled = false\n[[skills.mcp.servers]]\nname = "x"\ncommand = "x"\n`,
+      ),
+      env,
+    );
+    assert.deepEqual(off.skills.mcp, []);
+  });
+
+  it('stops at a bad skills value, naming where, what was expected and what came', () => {
+    const bad = (tail: string, expected: RegExp): void => {
+      const path = file(`${FLUUX}${tail}`);
+      assert.throws(() => loadServeConfig(path, env), expected);
+    };
+    bad(
+      'timeout_seconds = "30s"\n',
+      /:\d+:1: skills\.url_fetch\.timeout_seconds: expected a whole number from 1 to 600, got "30s"$/,
+    );
+    bad(
+      'allow_addresses = ["intranet.local"]\n',
+      /skills\.url_fetch\.allow_addresses: expected IP addresses or CIDR ranges like "192\.168\.1\.0\/24", got "intranet\.local"/,
+    );
+    bad(
+      'allow_private = "yes"\n',
+      /skills\.url_fetch\.allow_private: expected true or false, got "yes"/,
+    );
+    const server = (lines: string): string => `\n[[skills.mcp.servers]]\n${lines}\n`;
+    bad(
+      server('name = "my server"\ncommand = "x"'),
+      /:\d+:1: skills\.mcp\.servers\[0\]\.name: expected up to 32 letters, digits, "_" or "-", got "my server"/,
+    );
+    bad(
+      server('name = "a"\ntransport = "sse"\nurl = "http://x"'),
+      /skills\.mcp\.servers\[0\]\.transport: expected one of "stdio", "http", got "sse"/,
+    );
+    bad(
+      server('name = "a"'),
+      /skills\.mcp\.servers\[0\]\.command: expected a non-empty string, got nothing/,
+    );
+    bad(
+      server('name = "a"\ntransport = "http"\nurl = "ftp://x"'),
+      /skills\.mcp\.servers\[0\]\.url: expected an http:\/\/ or https:\/\/ URL, got "ftp:\/\/x"/,
+    );
+    bad(
+      server('name = "a"\ncommand = "x"\nargs = "--stdio"'),
+      /skills\.mcp\.servers\[0\]\.args: expected a list of strings, got "--stdio"/,
+    );
+    bad(
+      server('name = "a"\ncommand = "x"\nenv = { TOKEN = 5 }'),
+      /skills\.mcp\.servers\[0\]\.env\.TOKEN: expected a string, got 5/,
+    );
+    bad(
+      server('name = "a"\ncommand = "x"\ntimeout_secs = 0'),
+      /skills\.mcp\.servers\[0\]\.timeout_secs: expected a whole number from 1 to 3600, got 0/,
+    );
+    bad(
+      `${server('name = "a"\ncommand = "x"')}${server('name = "a"\ncommand = "y"')}`,
+      /skills\.mcp\.servers\[1\]\.name: expected a name no other server has, got "a"/,
     );
   });
 });
