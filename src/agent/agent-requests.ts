@@ -23,7 +23,7 @@ import type { AgentSkill } from './skills/types.ts';
 export interface AgentRequestDeps {
   readonly access: AccessRules;
   readonly skills: {
-    find(name: string): AgentSkill | undefined;
+    get(name: string): AgentSkill | undefined;
     describe(): readonly SkillDescription[];
   };
   readonly chat: ChatAgent;
@@ -47,7 +47,7 @@ export function agentRequestHandler(
       const text = await deps.chat.ask(transport, request.from, message, signal);
       return { kind: 'result', text };
     }
-    const skill = deps.skills.find(request.skill);
+    const skill = deps.skills.get(request.skill);
     if (skill === undefined)
       return {
         kind: 'error',

@@ -25,8 +25,8 @@ export interface TurnLimits {
 
 /** The skills a turn may use. */
 export interface TurnSkills {
-  specs(): readonly ToolSpec[];
-  find(name: string): AgentSkill | undefined;
+  tools(): readonly ToolSpec[];
+  get(name: string): AgentSkill | undefined;
 }
 
 /** Everything a turn needs. */
@@ -67,7 +67,7 @@ export async function runTurn(options: TurnOptions): Promise<TurnResult> {
   const tools: { name: string; ok: boolean }[] = [];
   let input = 0;
   let output = 0;
-  const specs = options.skills.specs();
+  const specs = options.skills.tools();
   for (let round = 1; ; round++) {
     context.signal.throwIfAborted();
     const lastRound = round > limits.maxToolRounds || specs.length === 0;
@@ -126,7 +126,7 @@ function assistantBlocks(text: string, calls: readonly ToolCall[]): ContentBlock
 
 /** Run one tool call; every failure becomes an error result the model reads. */
 async function runTool(call: ToolCall, options: TurnOptions): Promise<SkillResult> {
-  const skill = options.skills.find(call.name);
+  const skill = options.skills.get(call.name);
   if (skill === undefined)
     return { content: `There is no tool named ${JSON.stringify(call.name)}.`, isError: true };
   if (skill.destructive === true || skill.confirmWhen?.(call.input, options.context) === true) {

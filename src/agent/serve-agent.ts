@@ -72,7 +72,7 @@ export async function createServeAgent(
     });
   const connected = new Map<string, { account: ServeAccount; transport: Transport }>();
   const workspaces = new WorkspaceList(resolvePaths());
-  const skills = await SkillRegistry.create(config, {
+  const skills = await SkillRegistry.fromConfig(config.skills, {
     extra: nativeSkills({
       sources: () =>
         [...connected.values()].map(({ account, transport }) => ({
@@ -85,7 +85,12 @@ export async function createServeAgent(
           ({ account }) => (account.network === 'matrix') === address.startsWith('@'),
         )?.transport,
     }),
-    log,
+    warn: (message) => {
+      log('warn', message);
+    },
+    log: (line) => {
+      log('debug', line);
+    },
   });
   const startedAt = Date.now();
   // With several accounts, "own domain" (the default) means each of theirs.

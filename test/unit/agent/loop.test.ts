@@ -38,13 +38,13 @@ function options(replies: ModelResponse[], extra: Partial<TurnOptions> = {}) {
     system: 'sys',
     messages: [{ role: 'user', content: 'hi' }],
     skills: {
-      specs: () =>
+      tools: () =>
         skills.map((s) => ({
           name: s.name,
           description: s.description,
           inputSchema: s.inputSchema,
         })),
-      find: (name) => skills.find((s) => s.name === name),
+      get: (name) => skills.find((s) => s.name === name),
     },
     context: {
       conversation: 'alice@example.org',
@@ -103,8 +103,8 @@ describe('the agent loop', () => {
     };
     const { base, requests } = options([call('nope'), call('boom'), say('sorry')], {
       skills: {
-        specs: () => [{ name: 'boom', description: '', inputSchema: {} }],
-        find: (n) => (n === 'boom' ? boom : undefined),
+        tools: () => [{ name: 'boom', description: '', inputSchema: {} }],
+        get: (n) => (n === 'boom' ? boom : undefined),
       },
       limits: { maxToolRounds: 3, maxTokens: 100 },
     });
@@ -127,7 +127,7 @@ describe('the agent loop', () => {
         }),
     };
     const { base, requests } = options([call('web'), say('ok')], {
-      skills: { specs: () => [{ name: 'web', description: '', inputSchema: {} }], find: () => web },
+      skills: { tools: () => [{ name: 'web', description: '', inputSchema: {} }], get: () => web },
     });
     await runTurn(base);
     assert.match(
@@ -148,8 +148,8 @@ describe('the agent loop', () => {
       },
     };
     const skills = {
-      specs: () => [{ name: 'rm', description: '', inputSchema: {} }],
-      find: () => rm,
+      tools: () => [{ name: 'rm', description: '', inputSchema: {} }],
+      get: () => rm,
     };
     const no = options([call('rm'), say('not done')], {
       skills,
