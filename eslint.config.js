@@ -48,11 +48,11 @@ export default tseslint.config(
     extends: [tseslint.configs.disableTypeChecked],
     rules: { 'no-restricted-syntax': 'off' },
   },
-  // SDK imports live only in their transport folders (design.md §2).
+  // SDK imports live only in their own folders (design.md §2): transports, LLM providers.
   ...sdkBoundaries(),
 );
 
-/** Each SDK may be imported only inside its own transport folder. */
+/** Each SDK may be imported only inside its own folder. */
 function sdkBoundaries() {
   const sdks = [
     { folder: 'src/transport/xmpp', group: ['@xmpp/*'], name: '@xmpp/*' },
@@ -60,6 +60,18 @@ function sdkBoundaries() {
       folder: 'src/transport/matrix',
       group: ['matrix-js-sdk', 'matrix-js-sdk/*', '@matrix-org/*'],
       name: 'matrix-js-sdk',
+    },
+    {
+      folder: 'src/agent/llm',
+      group: [
+        '@anthropic-ai/sdk',
+        '@anthropic-ai/sdk/*',
+        'openai',
+        'openai/*',
+        'ollama',
+        'ollama/*',
+      ],
+      name: 'the LLM client libraries',
     },
   ];
   const ban = (list) => ({

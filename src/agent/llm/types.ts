@@ -17,6 +17,12 @@ export interface ToolCall {
   readonly id: string;
   readonly name: string;
   readonly input: JsonObject;
+  /**
+   * The arguments exactly as the model wrote them, when they were not a JSON object (`input` is
+   * then `{}`). The loop must not run the tool: it answers with an error result naming the
+   * problem, so the model can correct itself.
+   */
+  readonly invalidInput?: string;
 }
 
 /** One block of a message's content. */
@@ -82,6 +88,11 @@ export interface ModelResponse {
 export interface ChatModel {
   readonly provider: string;
   readonly model: string;
+  /**
+   * Which attachments this provider takes as content blocks. A block it does not take is not
+   * an error: the provider replaces it with a short text note saying what was left out.
+   */
+  readonly accepts: { readonly images: boolean; readonly pdf: boolean };
   complete(request: ModelRequest): Promise<ModelResponse>;
 }
 
