@@ -126,6 +126,11 @@ function assistantBlocks(text: string, calls: readonly ToolCall[]): ContentBlock
 
 /** Run one tool call; every failure becomes an error result the model reads. */
 async function runTool(call: ToolCall, options: TurnOptions): Promise<SkillResult> {
+  if (call.invalidInput !== undefined)
+    return {
+      content: `The input of ${call.name} was not a JSON object (${call.invalidInput.slice(0, 200)}); call it again with valid JSON.`,
+      isError: true,
+    };
   const skill = options.skills.get(call.name);
   if (skill === undefined)
     return { content: `There is no tool named ${JSON.stringify(call.name)}.`, isError: true };

@@ -57,16 +57,16 @@ export async function createServeAgent(
 ): Promise<ServeAgent> {
   const { limits } = config;
   const memoryDir = resolve(config.memory.path);
-  const model = createModel(config.llm, { timeoutMs: limits.llmTimeoutSecs * 1000 });
+  const model = await createModel(config.llm, { timeoutMs: limits.llmTimeoutSecs * 1000 });
   const complete = (request: ModelRequest) =>
     completeWithRetries(model, request, {
       attempts: limits.llmRetries + 1,
       baseDelayMs: 500,
       maxDelayMs: 20_000,
-      onRetry: (error, attempt, delayMs) => {
+      onRetry: ({ error, attempt, delayMs }) => {
         log(
           'warn',
-          `model call failed (${error.message}); retry ${String(attempt)} in ${String(delayMs)} ms`,
+          `model call ${String(attempt)} failed (${error.message}); trying again in ${String(delayMs)} ms`,
         );
       },
     });
@@ -122,6 +122,7 @@ export async function createServeAgent(
     },
     fallbackPrompt: fallbackPrompt(config.agent.name),
     fence: fenceUntrusted,
+    accepts: model.accepts,
     access,
     idleTimeoutMins: config.session.idleTimeoutMins,
     log,

@@ -73,6 +73,10 @@ async function stream(
       ...(request.system === '' ? {} : { system: request.system }),
       messages: anthropicMessages(request.messages),
       ...(tools.length === 0 ? {} : { tools: anthropicTools(tools) }),
+      // The last round of a turn: the tools stay described (earlier rounds used them), none may be called.
+      ...(tools.length > 0 && request.toolChoice === 'none'
+        ? { tool_choice: { type: 'none' } }
+        : {}),
       stream: true,
     },
     { signal },

@@ -87,7 +87,8 @@ async function stream(
   model: string,
   request: ModelRequest,
 ): Promise<ModelResponse> {
-  const tools = request.tools ?? [];
+  // Ollama has no tool_choice: on the last round of a turn the tools are simply not offered.
+  const tools = request.toolChoice === 'none' ? [] : (request.tools ?? []);
   const parts = await client.chat({
     model,
     messages: ollamaMessages(request.system, request.messages),

@@ -75,6 +75,9 @@ async function stream(
         : // eslint-disable-next-line @typescript-eslint/no-deprecated -- what compatible servers read
           { max_tokens: request.maxTokens }),
       ...(tools.length === 0 ? {} : { tools: openaiTools(tools) }),
+      ...(tools.length > 0 && request.toolChoice === 'none'
+        ? { tool_choice: 'none' as const }
+        : {}),
       stream: true,
       stream_options: { include_usage: true },
     },
