@@ -70,7 +70,7 @@ export function readLimits(r: Reader, raw: Table): AgentLimits {
     llmTimeoutSecs: r.integer('llm.timeout_secs', llm.timeout_secs, {
       min: 1,
       max: 3600,
-      fallback: 120,
+      fallback: 300,
     }),
     llmRetries: r.integer('llm.max_retries', llm.max_retries, { min: 0, max: 10, fallback: 3 }),
     confirmTimeoutSecs: r.integer('agent.confirm_timeout_secs', agent.confirm_timeout_secs, {
