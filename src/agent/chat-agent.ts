@@ -296,10 +296,20 @@ export class ChatAgent {
       );
       return;
     }
-    void this.#queues.enqueue(conversation.id, async () => {
-      const reply = await this.#commandReply(conversation, command, person, memory, room);
-      await this.#say(conversation, reply, room ? memory : undefined);
-    });
+    // /new and /forget wait for a running turn (they change its session); the others answer at once.
+    const reply = async (): Promise<void> => {
+      let text: string;
+      try {
+        text = await this.#commandReply(conversation, command, person, memory, room);
+      } catch (error) {
+        // Fluux Agent's words for a command that failed.
+        text = `Sorry, an error occurred: ${error instanceof Error ? error.message : String(error)}`;
+      }
+      await this.#say(conversation, text, room ? memory : undefined);
+    };
+    if (command.name === '/new' || command.name === '/reset' || command.name === '/forget')
+      void this.#queues.enqueue(conversation.id, reply, false);
+    else void reply();
   }
 
   async #commandReply(

@@ -9,6 +9,7 @@ export type QueuedWork = (signal: AbortSignal) => Promise<void>;
 
 interface Lane {
   tail: Promise<void>;
+  /** The running model turn (what /stop stops); commands are not stoppable. */
   running: AbortController | undefined;
   waiting: number;
 }
@@ -22,8 +23,11 @@ export class ConversationQueues {
     this.#onError = onError;
   }
 
-  /** Run `work` after the conversation's earlier work; resolves when it has run. */
-  enqueue(conversation: string, work: QueuedWork): Promise<void> {
+  /**
+   * Run `work` after the conversation's earlier work; resolves when it has run. Only
+   * `stoppable` work (a model turn) is what `stop` aborts.
+   */
+  enqueue(conversation: string, work: QueuedWork, stoppable = true): Promise<void> {
     let lane = this.#lanes.get(conversation);
     if (lane === undefined) {
       lane = { tail: Promise.resolve(), running: undefined, waiting: 0 };
@@ -34,7 +38,7 @@ export class ConversationQueues {
     const run = current.tail.then(async () => {
       current.waiting--;
       const controller = new AbortController();
-      current.running = controller;
+      if (stoppable) current.running = controller;
       try {
         await work(controller.signal);
       } catch (error) {

@@ -202,9 +202,11 @@ function failureText(
 /** Show "typing…" until stopped, renewed before Matrix's typing timeout runs out. */
 function keepTyping(transport: Conversation['transport'], target: Target): { stop(): void } {
   const set = (on: boolean): void => {
-    transport.setTyping(target, on, { timeoutMs: 5000 }).catch(() => {
-      // Best effort: a client that misses "typing" loses nothing.
-    });
+    Promise.resolve()
+      .then(() => transport.setTyping(target, on, { timeoutMs: 5000 }))
+      .catch(() => {
+        // Best effort: a client that misses "typing" loses nothing.
+      });
   };
   set(true);
   const timer = setInterval(() => {

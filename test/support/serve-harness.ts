@@ -153,12 +153,13 @@ export function serveScript(
     if (results.length > 0)
       return {
         text: `tool said: ${results
-          .map((r) => r.content)
+          .map((r) => unfence(r.content))
           .join(' | ')
           .slice(0, 400)}`,
       };
     if (request.system.startsWith('Summarise')) return { text: 'a summary' };
-    const text = request.lastUserText;
+    // Consecutive messages of the person arrive joined: the newest is the last line.
+    const text = request.lastUserText.slice(request.lastUserText.lastIndexOf('\n') + 1);
     const fetch = /fetch (\S+)/.exec(text);
     if (fetch) return { toolCalls: [{ name: 'url_fetch', input: { url: fetch[1] } }] };
     const ask = /ask agent (\S+)/.exec(text);
@@ -185,6 +186,12 @@ export function serveScript(
       return { text: 'expensive answer', usage: { inputTokens: 900_000, outputTokens: 100_000 } };
     if (/\bstream\b/.test(text))
       return { text: 'streamed word by word to the end', chunkDelayMs: 700 };
-    return { text: `echo: ${text.slice(text.lastIndexOf('\n') + 1)}` };
+    return { text: `echo: ${text}` };
   };
+}
+
+/** The content inside the agent's untrusted-data fence, or the text as it is. */
+function unfence(text: string): string {
+  const inner = /<<<UNTRUSTED-(\w+)>>>\n([\s\S]*?)\n<<<END-UNTRUSTED-\1>>>/.exec(text);
+  return inner?.[2] ?? text;
 }

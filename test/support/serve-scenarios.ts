@@ -114,6 +114,7 @@ args = ["${MCP_SERVER}"]
     });
 
     after(async () => {
+      if (process.env.MX_AGENT_SERVE_DEBUG === '1') process.stderr.write(agent?.stderr() ?? '');
       await agent?.stop();
       await llm?.close();
       guarded?.close();
@@ -246,16 +247,16 @@ args = ["${MCP_SERVER}"]
     it('calls an MCP tool, and a destructive one only after the person says yes', async () => {
       const chat = chatWith(alice);
       await say(alice.transport, direct(), 'mcp echo parrot');
-      await chat.waitFor(/^tool said: .*parrot/);
+      await chat.waitFor(/^tool said: parrot$/);
       await say(alice.transport, direct(), 'delete notes.txt');
       await chat.waitFor(/May I run test__delete_file .*Reply yes or no/s);
       assert.ok(!llm.requests.at(-1)?.toolResults.some((r) => r.content.includes('notes.txt')));
       await say(alice.transport, direct(), 'yes');
-      await chat.waitFor(/^tool said: .*notes\.txt/);
+      await chat.waitFor(/^tool said: .*notes\.txt/s);
     });
 
     it('lists its skills and runs one for a peer over the agent protocol', async () => {
-      const skills = await bob.transport.askAgent(
+      const skills = await alice.transport.askAgent(
         protocolAddress,
         { kind: 'skills' },
         { timeoutMs: 20_000 },
@@ -266,7 +267,7 @@ args = ["${MCP_SERVER}"]
         names.includes('chat') && names.includes('url_fetch') && names.includes('test__echo'),
         names.join(),
       );
-      const result = await bob.transport.askAgent(
+      const result = await alice.transport.askAgent(
         protocolAddress,
         { kind: 'execute', skill: 'chat', params: { message: 'via the protocol' } },
         { timeoutMs: 20_000 },
