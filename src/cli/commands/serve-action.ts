@@ -141,8 +141,15 @@ function accountOf(profile: Profile): ServeAccount {
       : account.mode === 'component'
         ? `component (${id})`
         : `C2S client (${id})`;
+  // A component's people are on the server it is attached to: agent.example.org → example.org.
   const domain =
-    account.mode === 'matrix' ? id.slice(id.indexOf(':') + 1) : id.slice(id.indexOf('@') + 1);
+    account.mode === 'matrix'
+      ? id.slice(id.indexOf(':') + 1)
+      : account.mode === 'component'
+        ? id.includes('.')
+          ? id.slice(id.indexOf('.') + 1)
+          : id
+        : id.slice(id.indexOf('@') + 1);
   return { profile: profile.name, network: profile.network, mode, domain };
 }
 
