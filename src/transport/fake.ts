@@ -141,9 +141,11 @@ export class FakeTransport implements T.Transport {
   }
 
   setTyping(target: T.Target, typing: boolean): Promise<void> {
-    this.#assertCanPost(target);
-    this.#net.setTyping(this.address, target, typing);
-    return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#assertCanPost(target);
+      this.#net.setTyping(this.address, target, typing);
+      resolve();
+    });
   }
 
   async react(
