@@ -56,20 +56,6 @@ export function assertReactable(
     );
 }
 
-/** The emojis one peer has put on messages, so each reaction reports the whole set (XEP-0444). */
-export class OwnReactions {
-  readonly #emojis = new Map<string, string[]>();
-
-  /** Add `emoji` to what we have on `messageId` in `conversation`; returns the whole set. */
-  add(conversation: string, messageId: string, emoji: string): readonly string[] {
-    const key = `${conversation}\u0000${messageId}`;
-    const set = this.#emojis.get(key) ?? [];
-    if (!set.includes(emoji)) set.push(emoji);
-    this.#emojis.set(key, set);
-    return [...set];
-  }
-}
-
 /** The log a message belongs to: its workspace, or the pair of peers in a direct conversation. */
 export function conversationOf(self: string, target: Target): string {
   if (target.kind === 'workspace') return `w:${target.workspace}`;

@@ -9,8 +9,8 @@ import { NetworkError, RefusedError, UsageError, quote } from '../errors.ts';
 import { agentRequestsOver, type AgentRequests } from './agent-requests.ts';
 import type { AgentAsk } from './agent-shapes.ts';
 import { withDeadline } from './deadline.ts';
+import { OwnReactions } from './own-reactions.ts';
 import {
-  OwnReactions,
   assertEditable,
   assertReactable,
   conversationOf,
