@@ -10,7 +10,7 @@ import type * as T from '../transport.ts';
 import { parseXmppAddress } from './address.ts';
 import { chatStateMessage, reactionsMessage } from './chat-xml.ts';
 import type { Outbox } from './outbox.ts';
-import type { RoomIds } from './room-ids.ts';
+import type { MessageIds } from './message-ids.ts';
 import type { Rooms } from './rooms.ts';
 
 /** How long a chat state may wait for the server: it is stale after that. */
@@ -20,7 +20,7 @@ const CHAT_STATE_MS = 5000;
 export interface ChatDeps {
   readonly outbox: Outbox;
   readonly rooms: Rooms;
-  readonly roomIds: RoomIds;
+  readonly messageIds: MessageIds;
   /** The connection's state now. */
   readonly state: () => T.ConnectionState;
   /** Throws NetworkError unless the transport is connected or reconnecting. */
@@ -73,8 +73,8 @@ export class ChatSignals {
       throw new UsageError(`expected one emoji to react with, got ${quote(emoji)}`);
     const { to, type } = destination(target, this.#deps.rooms);
     const emojis = this.#reactions.add(to, messageId, emoji);
-    // In a room, a reaction names the id the room gave the message (XEP-0444 §4).
-    const named = type === 'groupchat' ? this.#deps.roomIds.assigned(to, messageId) : messageId;
+    // A reaction names the message's `id`, in a room the id the room gave it (XEP-0444 §4).
+    const named = this.#deps.messageIds.reactable(to, messageId);
     await this.#deps.outbox.send(
       reactionsMessage(to, type, randomUUID(), named, emojis),
       options?.timeoutMs ?? DEFAULT_WAIT_MS,

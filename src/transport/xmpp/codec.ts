@@ -187,7 +187,7 @@ function isInvitation(stanza: Element): boolean {
 }
 
 /** The id peers agree on: the sender's origin-id, else the room's stanza-id, else the stanza id. */
-function messageId(stanza: Element, room: string | undefined): string {
+export function messageId(stanza: Element, room: string | undefined): string {
   const origin = stanza.getChild('origin-id', NS_SID)?.attrs.id;
   if (origin) return origin;
   const stanzaId = stanza

@@ -23,7 +23,7 @@ import { Discovery } from './discovery.ts';
 import { defaultNick, serverDomain, type XmppTransportOptions } from './options.ts';
 import { Outbox } from './outbox.ts';
 import { RecentIds } from './recent-ids.ts';
-import { RoomIds } from './room-ids.ts';
+import { MessageIds } from './message-ids.ts';
 import { presenceChildren } from './room-presence.ts';
 import { Rooms } from './rooms.ts';
 import { Services } from './services.ts';
@@ -41,7 +41,7 @@ export class XmppTransport implements T.Transport {
   readonly #outbox = new Outbox();
   readonly #rooms: Rooms;
   readonly #seen = new RecentIds(10_000);
-  readonly #roomIds = new RoomIds();
+  readonly #messageIds = new MessageIds();
   readonly #chat: ChatSignals;
   readonly #backoff: Backoff;
   readonly #resource: string;
@@ -107,7 +107,7 @@ export class XmppTransport implements T.Transport {
     this.#chat = new ChatSignals({
       outbox: this.#outbox,
       rooms: this.#rooms,
-      roomIds: this.#roomIds,
+      messageIds: this.#messageIds,
       state: () => this.#state,
       assertUsable: () => {
         this.#assertUsable();
@@ -370,7 +370,7 @@ export class XmppTransport implements T.Transport {
       trace: this.#options.trace === true,
       rooms: this.#rooms,
       seen: this.#seen,
-      roomIds: this.#roomIds,
+      messageIds: this.#messageIds,
       self: () => this.#address,
       emit: (event) => {
         this.#listeners.emit(event);
