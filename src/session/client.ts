@@ -305,14 +305,18 @@ export class RemoteTransport implements T.Transport {
     return result;
   }
 
-  // t-chat implements these
-  setTyping(): Promise<void> {
-    throw new Error('not on this branch');
+  async setTyping(target: T.Target, typing: boolean, options?: T.WaitOptions): Promise<void> {
+    await this.#call('setTyping', { target, typing }, options);
   }
-  react(): Promise<void> {
-    throw new Error('not on this branch');
+
+  async react(
+    target: T.Target,
+    messageId: string,
+    emoji: string,
+    options?: T.WaitOptions,
+  ): Promise<void> {
+    await this.#call('react', { target, messageId, emoji }, options);
   }
-  // end of t-chat's
 
   #attach(socket: Socket): void {
     this.#socket = socket;

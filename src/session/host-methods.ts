@@ -188,6 +188,22 @@ export async function callTransport(
       if (!isAgentAsk(ask)) throw mismatch(request, 'request', 'a skills or execute request');
       return transport.askAgent(str('to'), ask, wait);
     }
+    case 'setTyping': {
+      const target = request.params.target;
+      const typing = request.params.typing;
+      if (!isTarget(target)) throw mismatch(request, 'target', 'a direct or workspace target');
+      if (typeof typing !== 'boolean') throw mismatch(request, 'typing', 'true or false');
+      if (target.kind === 'workspace') joined(target.workspace);
+      await transport.setTyping(target, typing, wait);
+      return null;
+    }
+    case 'react': {
+      const target = request.params.target;
+      if (!isTarget(target)) throw mismatch(request, 'target', 'a direct or workspace target');
+      if (target.kind === 'workspace') joined(target.workspace);
+      await transport.react(target, str('messageId'), str('emoji'), wait);
+      return null;
+    }
   }
 }
 

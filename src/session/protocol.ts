@@ -27,11 +27,14 @@ import {
 import type { HistoryPage, JsonObject, Member, TransportEvent } from '../transport/transport.ts';
 import {
   describe,
+  isAttachment,
   isAvailability,
+  isConfirmRequest,
   isConnectionState,
   isMemberList,
   isObject,
   isPayload,
+  isStringList,
   isTarget,
 } from './shapes.ts';
 
@@ -75,6 +78,8 @@ export const TRANSPORT_METHODS = [
   'advertise',
   'searchDirectory',
   'askAgent',
+  'setTyping',
+  'react',
 ] as const;
 
 /** Everything a client may ask. */
@@ -203,7 +208,23 @@ export function isWireEvent(value: unknown): value is WireEvent {
         isTarget(value.target) &&
         typeof value.timestamp === 'number' &&
         typeof value.delayed === 'boolean' &&
-        (value.type === 'text' ? typeof value.text === 'string' : isPayload(value.payload))
+        (value.type === 'text' ? isTextContent(value) : isPayload(value.payload))
+      );
+    case 'reaction':
+      return (
+        typeof value.id === 'string' &&
+        typeof value.from === 'string' &&
+        isTarget(value.target) &&
+        typeof value.reactsTo === 'string' &&
+        isStringList(value.emojis) &&
+        typeof value.timestamp === 'number'
+      );
+    case 'confirmation':
+      return (
+        typeof value.from === 'string' &&
+        isTarget(value.target) &&
+        typeof value.confirm === 'string' &&
+        (value.decision === 'approve' || value.decision === 'deny')
       );
     case 'presence':
       return (
@@ -226,6 +247,18 @@ export function isWireEvent(value: unknown): value is WireEvent {
     default:
       return false;
   }
+}
+
+/** The content fields of inbound text: the text and its optional chat extras. */
+function isTextContent(value: JsonObject): boolean {
+  return (
+    typeof value.text === 'string' &&
+    (value.mentions === undefined || isStringList(value.mentions)) &&
+    (value.attachments === undefined ||
+      (Array.isArray(value.attachments) && value.attachments.every(isAttachment))) &&
+    (value.replaces === undefined || typeof value.replaces === 'string') &&
+    (value.confirm === undefined || isConfirmRequest(value.confirm))
+  );
 }
 
 const MESSAGE_TYPES: ReadonlySet<string> = new Set(['text', 'payload']);

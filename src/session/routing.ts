@@ -3,7 +3,9 @@
  * connection changes always; workspace presence (with the members after the change, so its
  * `members()` stays current) for the workspaces it holds; messages in a workspace when it holds
  * the workspace and listens; direct messages, direct presence and rejected input when it
- * listens. A direct message nobody listens for waits in the inbox for the next listener.
+ * listens. Reactions and confirmations go where messages of the same target go. A direct
+ * message nobody listens for waits in the inbox for the next listener; a reaction or a
+ * confirmation nobody listens for is dropped.
  */
 import type { Transport, TransportEvent } from '../transport/transport.ts';
 import type { ClientConnection } from './host-connection.ts';
@@ -54,6 +56,16 @@ export function routeEvent(event: TransportEvent, context: RoutingContext): void
       for (const client of listening) client.send({ event });
       return;
     }
+    case 'reaction':
+    case 'confirmation':
+      // Like the messages they are about, but never kept: a late reaction or answer is moot.
+      if (event.target.kind === 'workspace') {
+        for (const client of holding(event.target.workspace))
+          if (client.subscribed) client.send({ event });
+        return;
+      }
+      for (const client of listening) client.send({ event });
+      return;
     case 'rejected':
       for (const client of listening) client.send({ event });
       return;

@@ -3,13 +3,16 @@
  * the socket comes from JSON.parse, so an object here is already a JSON object; these guards
  * check the shape the interface promises (src/transport/transport.ts).
  */
-export { isBlobRef } from '../transport/blob-ref.ts';
+import { isBlobRef } from '../transport/blob-ref.ts';
+export { isBlobRef };
 import { agentAskProblem, agentResponseProblem, type AgentAsk } from '../transport/agent-shapes.ts';
 import type {
   Advertisement,
   AgentResponse,
+  Attachment,
   Availability,
   BlobMeta,
+  ConfirmRequest,
   ConnectionState,
   DirectoryEntry,
   DirectoryQuery,
@@ -34,6 +37,10 @@ export function isObject(value: unknown): value is JsonObject {
 const isString = (value: unknown): value is string => typeof value === 'string';
 const isOptional = (value: unknown, guard: (v: unknown) => boolean): boolean =>
   value === undefined || guard(value);
+
+/** A list of strings. */
+export const isStringList = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.every(isString);
 
 const AVAILABILITY: readonly string[] = ['available', 'away', 'busy', 'offline'];
 const CONNECTION_STATES: readonly string[] = [
@@ -72,12 +79,42 @@ export function isPayload(value: unknown): value is Payload {
   );
 }
 
-/** Text or a payload to send. */
+/** Text (with its optional edit, mentions and confirm request) or a payload to send. */
 export function isOutbound(value: unknown): value is Outbound {
   if (!isObject(value)) return false;
   return value.type === 'text'
-    ? isString(value.text)
+    ? isString(value.text) &&
+        isOptional(value.replaces, isString) &&
+        isOptional(value.mentions, isStringList) &&
+        isOptional(value.confirm, isConfirmRequest)
     : value.type === 'payload' && isPayload(value.payload);
+}
+
+const RISKS: readonly unknown[] = ['low', 'medium', 'high'];
+
+/** A request for a person's yes or no (urn:fluux:agent:0#confirm). */
+export function isConfirmRequest(value: unknown): value is ConfirmRequest {
+  return (
+    isObject(value) &&
+    isString(value.id) &&
+    isString(value.action) &&
+    typeof value.expires === 'number' &&
+    Number.isFinite(value.expires) &&
+    isOptional(value.risk, (v) => RISKS.includes(v))
+  );
+}
+
+/** A file attached to an inbound message: a blob reference or a link, and what is known of it. */
+export function isAttachment(value: unknown): value is Attachment {
+  return (
+    isObject(value) &&
+    (value.ref !== undefined || value.url !== undefined) &&
+    isOptional(value.ref, isBlobRef) &&
+    isOptional(value.url, isString) &&
+    isOptional(value.name, isString) &&
+    isOptional(value.contentType, isString) &&
+    isOptional(value.size, (v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0)
+  );
 }
 
 /** Upload metadata. */
@@ -169,9 +206,6 @@ export function isWorkspaceSettings(value: unknown): value is WorkspaceSettings 
 export function isRoleEntry(value: unknown): value is RoleEntry {
   return isObject(value) && isString(value.account) && isWorkspaceRole(value.role);
 }
-
-const isStringList = (value: unknown): value is string[] =>
-  Array.isArray(value) && value.every(isString);
 
 /** How an account advertises itself. */
 export function isAdvertisement(value: unknown): value is Advertisement {

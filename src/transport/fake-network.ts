@@ -2,10 +2,15 @@
  * The fake network: the in-memory "server" FakeTransports (fake.ts) connect to — peers, rooms,
  * blobs, offline mailboxes, per-conversation logs and advertisements.
  */
+import { NetworkError, quote } from '../errors.ts';
 import { FakeTransport, type FakeTransportOptions } from './fake.ts';
+import { targetKey } from './fake-chat.ts';
+import { sha256Hex } from './payload.ts';
 import { directoryOf, newRoom, type Room } from './fake-rooms.ts';
 import type {
   Advertisement,
+  BlobMeta,
+  BlobRef,
   DirectoryEntry,
   DirectoryQuery,
   InboundMessage,
@@ -23,6 +28,8 @@ export class FakeNetwork {
   /** Every message ever sent, per conversation (a workspace, or a sorted pair of addresses). */
   readonly #logs = new Map<string, InboundMessage[]>();
   readonly #adverts = new Map<string, Advertisement>();
+  /** Who is composing where (XEP-0085 `composing`, Matrix `m.typing`). */
+  readonly #typing = new Map<string, Map<string, Target>>();
 
   /** A new transport for `name` (address `fake:name`). */
   transport(name: string, options?: FakeTransportOptions): FakeTransport {
@@ -35,6 +42,18 @@ export class FakeNetwork {
     for (const peer of peers) peer.drop();
     await new Promise((resolve) => setTimeout(resolve, ms));
     for (const peer of peers) peer.restore();
+  }
+
+  /** The conversations `address` says it is composing in now (as `setTyping` left them). */
+  typing(address: string): Target[] {
+    return [...(this.#typing.get(address)?.values() ?? [])];
+  }
+
+  /** @internal */ setTyping(address: string, target: Target, typing: boolean): void {
+    const where = this.#typing.get(address) ?? new Map<string, Target>();
+    if (typing) where.set(targetKey(target), target);
+    else where.delete(targetKey(target));
+    this.#typing.set(address, where);
   }
 
   /** @internal */ attach(peer: FakeTransport): void {
@@ -93,12 +112,20 @@ export class FakeNetwork {
     }
   }
 
-  /** @internal */ putBlob(sha256: string, data: Uint8Array): void {
-    this.#blobs.set(sha256, data);
+  /** @internal Store bytes (a copy) under their sha256. */
+  putBlob(data: Uint8Array, meta: BlobMeta): BlobRef {
+    const sha256 = sha256Hex(data);
+    this.#blobs.set(sha256, Uint8Array.from(data));
+    return { uri: `fake-blob:${sha256}`, size: data.byteLength, sha256, ...meta };
   }
 
-  /** @internal */ getBlob(sha256: string): Uint8Array | undefined {
-    return this.#blobs.get(sha256);
+  /** @internal Fetch and verify stored bytes; NetworkError when absent or not matching. */
+  getBlob(ref: BlobRef): Uint8Array {
+    const data = this.#blobs.get(ref.uri.replace(/^fake-blob:/, ''));
+    if (!data) throw new NetworkError(`blob ${quote(ref.uri)} not found`);
+    if (data.byteLength !== ref.size || sha256Hex(data) !== ref.sha256)
+      throw new NetworkError(`blob ${quote(ref.uri)} failed its integrity check`);
+    return Uint8Array.from(data);
   }
 
   #deliverTo(address: string, event: TransportEvent): void {

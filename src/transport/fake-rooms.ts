@@ -2,6 +2,7 @@
  * The fake network's workspaces: who may join and publish (roles), and what its public
  * directory lists. Kept apart from fake.ts so that file stays about delivery.
  */
+import { RefusedError } from '../errors.ts';
 import type {
   Advertisement,
   DirectoryEntry,
@@ -75,4 +76,34 @@ export function directoryOf(
       text === undefined ||
       [e.address, e.name ?? '', e.description ?? ''].some((v) => v.toLowerCase().includes(text)),
   );
+}
+
+/** An invitation: the owner's makes the account a publisher (it vouches), anyone else's a member. */
+export function inviteInto(room: Room, inviter: string, account: string): void {
+  const byOwner = room.roles.get(inviter) === 'owner';
+  const current = room.roles.get(account);
+  if (current === undefined || (byOwner && current === 'member'))
+    room.roles.set(account, byOwner ? 'publisher' : 'member');
+}
+
+/** Set `account`'s role as `by`; RefusedError unless `by` owns the room and `account` does not. */
+export function setRoleIn(
+  room: Room,
+  workspace: string,
+  by: string,
+  account: string,
+  role: 'publisher' | 'member',
+): void {
+  if (room.roles.get(by) !== 'owner')
+    throw new RefusedError(`only the owner of ${workspace} may set roles`);
+  if (room.roles.get(account) === 'owner')
+    throw new RefusedError(`${account} owns ${workspace}; its role stays`);
+  room.roles.set(account, role);
+}
+
+/** Write one state document as `entry.sender`; agent state only from owners and publishers. */
+export function putStateIn(room: Room, workspace: string, entry: StateEntry): void {
+  if (AGENT_STATE.has(entry.type) && room.roles.get(entry.sender ?? '') === 'member')
+    throw new RefusedError(`may not publish ${entry.type} in ${workspace}: not a publisher there`);
+  room.state.set(`${entry.type}\u0000${entry.key}`, structuredClone(entry));
 }

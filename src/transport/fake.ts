@@ -9,45 +9,23 @@ import { NetworkError, RefusedError, UsageError, quote } from '../errors.ts';
 import { agentRequestsOver, type AgentRequests } from './agent-requests.ts';
 import type { AgentAsk } from './agent-shapes.ts';
 import { withDeadline } from './deadline.ts';
+import { OwnReactions } from './own-reactions.ts';
+import {
+  assertEditable,
+  assertReactable,
+  conversationOf,
+  inboundText,
+  type InboundBase,
+} from './fake-chat.ts';
 import type { FakeNetwork } from './fake-network.ts';
-import { AGENT_STATE, type Room } from './fake-rooms.ts';
+import { historyPage } from './fake-history.ts';
+import { inviteInto, putStateIn, setRoleIn, type Room } from './fake-rooms.ts';
 import { Listeners } from './listeners.ts';
-import { assertValidOutbound, sha256Hex } from './payload.ts';
-import type {
-  Advertisement,
-  AgentRequestHandler,
-  AgentResponse,
-  Availability,
-  BlobMeta,
-  BlobRef,
-  ConnectionState,
-  DirectoryEntry,
-  DirectoryQuery,
-  HistoryPage,
-  HistoryQuery,
-  InboundMessage,
-  JsonObject,
-  Member,
-  Outbound,
-  RoleEntry,
-  SendReceipt,
-  StateEntry,
-  Target,
-  Transport,
-  TransportEvent,
-  TransportListener,
-  WaitOptions,
-  WorkspaceInfo,
-  WorkspaceSettings,
-} from './transport.ts';
+import { assertValidOutbound } from './payload.ts';
+import type * as T from './transport.ts';
 
 const ADDRESS = /^fake:[a-z0-9_-]+$/;
 
-/** The log a message belongs to: its workspace, or the pair of peers in a direct conversation. */
-function conversationOf(self: string, target: Target): string {
-  if (target.kind === 'workspace') return `w:${target.workspace}`;
-  return `d:${[self, target.address].sort().join(' ')}`;
-}
 const WORKSPACE = /^#[a-z0-9_.-]+$/;
 
 export { FakeNetwork } from './fake-network.ts';
@@ -59,17 +37,18 @@ export interface FakeTransportOptions {
 }
 
 /** One peer on a FakeNetwork. */
-export class FakeTransport implements Transport {
+export class FakeTransport implements T.Transport {
   readonly network = 'fake';
   readonly membership = 'session';
   readonly address: string;
-  #state: ConnectionState = 'offline';
+  #state: T.ConnectionState = 'offline';
   readonly #net: FakeNetwork;
   readonly #listeners = new Listeners();
   readonly #joined = new Set<string>();
   readonly #outbox: (() => void)[] = [];
-  readonly #inbox: TransportEvent[] = [];
+  readonly #inbox: T.TransportEvent[] = [];
   readonly #agent: AgentRequests;
+  readonly #reactions = new OwnReactions();
 
   constructor(net: FakeNetwork, address: string, options: FakeTransportOptions = {}) {
     this.#net = net;
@@ -83,7 +62,7 @@ export class FakeTransport implements Transport {
     );
   }
 
-  get state(): ConnectionState {
+  get state(): T.ConnectionState {
     return this.#state;
   }
 
@@ -101,11 +80,11 @@ export class FakeTransport implements Transport {
     this.#setState('closed');
   }
 
-  subscribe(listener: TransportListener): () => void {
+  subscribe(listener: T.TransportListener): () => void {
     return this.#listeners.add(listener);
   }
 
-  resolveTarget(input: string): Promise<Target> {
+  resolveTarget(input: string): Promise<T.Target> {
     if (WORKSPACE.test(input)) return Promise.resolve({ kind: 'workspace', workspace: input });
     if (ADDRESS.test(input)) return Promise.resolve({ kind: 'direct', address: input });
     return Promise.reject(
@@ -115,39 +94,120 @@ export class FakeTransport implements Transport {
     );
   }
 
-  async send(target: Target, content: Outbound, options?: WaitOptions): Promise<SendReceipt> {
+  async send(
+    target: T.Target,
+    content: T.Outbound,
+    options?: T.WaitOptions,
+  ): Promise<T.SendReceipt> {
     assertValidOutbound(content);
-    this.#assertOpen();
-    if (target.kind === 'workspace' && !this.#joined.has(target.workspace)) {
-      throw new UsageError(`not joined to workspace ${quote(target.workspace)}: join it first`);
-    }
+    this.#assertCanPost(target);
+    if (content.type === 'text' && content.replaces !== undefined)
+      assertEditable(this.#log(target), this.address, content.replaces);
     const id = randomUUID();
-    const where: Target =
-      target.kind === 'direct' ? { kind: 'direct', address: this.address } : target;
-    const base = { id, from: this.address, target: where, timestamp: Date.now(), delayed: false };
-    const event: InboundMessage =
+    const base = this.#base(id, target);
+    const event: T.InboundMessage =
       content.type === 'text'
-        ? { ...base, type: 'text', text: content.text }
+        ? inboundText(base, content)
         : { ...base, type: 'payload', payload: structuredClone(content.payload) };
+    // Sending ends composing (XEP-0085 §5.1: a message carries `<active/>`).
+    this.#net.setTyping(this.address, target, false);
+    await this.#post(target, event, options);
+    return { id };
+  }
+
+  /**
+   * @internal For tests: what a person's client sends and the interface does not: text with
+   * files attached (XMPP OOB, Matrix media), or a structured answer to a confirm request (XMPP
+   * `<confirmed>`).
+   */
+  async postAsClient(
+    target: T.Target,
+    what:
+      | { readonly text: string; readonly attachments: readonly T.Attachment[] }
+      | { readonly confirm: string; readonly decision: 'approve' | 'deny' },
+    options?: T.WaitOptions,
+  ): Promise<T.SendReceipt> {
+    this.#assertCanPost(target);
+    const base = this.#base(randomUUID(), target);
+    const { id, from } = base;
+    await this.#post(
+      target,
+      'text' in what
+        ? inboundText(base, { type: 'text', text: what.text }, what.attachments)
+        : { type: 'confirmation', from, target: base.target, ...what },
+      options,
+    );
+    return { id };
+  }
+
+  setTyping(target: T.Target, typing: boolean): Promise<void> {
+    return new Promise((resolve) => {
+      this.#assertCanPost(target);
+      this.#net.setTyping(this.address, target, typing);
+      resolve();
+    });
+  }
+
+  async react(
+    target: T.Target,
+    messageId: string,
+    emoji: string,
+    options?: T.WaitOptions,
+  ): Promise<void> {
+    this.#assertCanPost(target);
+    assertReactable(this.#log(target), messageId, emoji);
+    const { target: where, timestamp } = this.#base('', target);
+    const event: T.ReactionEvent = {
+      type: 'reaction',
+      id: randomUUID(),
+      from: this.address,
+      target: where,
+      reactsTo: messageId,
+      emojis: this.#reactions.add(conversationOf(this.address, target), messageId, emoji),
+      timestamp,
+    };
+    await this.#post(target, event, options);
+  }
+
+  /** Deliver now, or once the connection is back (within the caller's deadline). */
+  async #post(target: T.Target, event: T.TransportEvent, options?: T.WaitOptions): Promise<void> {
     const deliver = (): void => {
-      this.#net.record(conversationOf(this.address, target), structuredClone(event));
+      if (event.type === 'text' || event.type === 'payload')
+        this.#net.record(conversationOf(this.address, target), structuredClone(event));
       this.#net.route(this.address, target, event);
     };
     if (this.#state === 'online') {
       deliver();
-      return { id };
+      return;
     }
-    return withDeadline('the connection to come back', options, () => {
-      const { promise, resolve } = Promise.withResolvers<SendReceipt>();
+    await withDeadline('the connection to come back', options, () => {
+      const { promise, resolve } = Promise.withResolvers<undefined>();
       this.#outbox.push(() => {
         deliver();
-        resolve({ id });
+        resolve(undefined);
       });
       return promise;
     });
   }
 
-  joinWorkspace(workspace: string): Promise<WorkspaceInfo> {
+  /** What a message to `target` carries besides its content, as its receivers see it. */
+  #base(id: string, target: T.Target): InboundBase {
+    const where: T.Target =
+      target.kind === 'direct' ? { kind: 'direct', address: this.address } : target;
+    return { id, from: this.address, target: where, timestamp: Date.now(), delayed: false };
+  }
+
+  #log(target: T.Target): readonly T.InboundMessage[] {
+    return this.#net.log(conversationOf(this.address, target));
+  }
+
+  #assertCanPost(target: T.Target): void {
+    this.#assertOpen();
+    if (target.kind === 'workspace' && !this.#joined.has(target.workspace))
+      throw new UsageError(`not joined to workspace ${quote(target.workspace)}: join it first`);
+  }
+
+  joinWorkspace(workspace: string): Promise<T.WorkspaceInfo> {
     this.#assertOpen();
     if (!WORKSPACE.test(workspace)) {
       return Promise.reject(
@@ -185,80 +245,53 @@ export class FakeTransport implements Transport {
     return [...this.#joined];
   }
 
-  members(workspace: string): readonly Member[] {
+  members(workspace: string): readonly T.Member[] {
     return [...(this.#net.room(workspace)?.members.values() ?? [])];
   }
 
-  setPresence(availability: Availability, status?: string): Promise<void> {
+  setPresence(availability: T.Availability, status?: string): Promise<void> {
     for (const workspace of this.#joined) this.#announce(workspace, availability, status);
     return Promise.resolve();
   }
 
-  putBlob(data: Uint8Array, meta: BlobMeta = {}): Promise<BlobRef> {
-    const sha256 = sha256Hex(data);
-    this.#net.putBlob(sha256, Uint8Array.from(data));
-    return Promise.resolve({ uri: `fake-blob:${sha256}`, size: data.byteLength, sha256, ...meta });
+  putBlob(data: Uint8Array, meta: T.BlobMeta = {}): Promise<T.BlobRef> {
+    return Promise.resolve(this.#net.putBlob(data, meta));
   }
 
-  getBlob(ref: BlobRef): Promise<Uint8Array> {
-    const data = this.#net.getBlob(ref.uri.replace(/^fake-blob:/, ''));
-    if (!data) return Promise.reject(new NetworkError(`blob ${quote(ref.uri)} not found`));
-    if (data.byteLength !== ref.size || sha256Hex(data) !== ref.sha256) {
-      return Promise.reject(new NetworkError(`blob ${quote(ref.uri)} failed its integrity check`));
-    }
-    return Promise.resolve(Uint8Array.from(data));
-  }
-
-  putState(workspace: string, type: string, key: string, content: JsonObject): Promise<void> {
-    const room = this.#joinedRoom(workspace);
-    if (AGENT_STATE.has(type) && room.roles.get(this.address) === 'member') {
-      return Promise.reject(
-        new RefusedError(`may not publish ${type} in ${workspace}: not a publisher there`),
-      );
-    }
-    room.state.set(`${type}\u0000${key}`, {
-      type,
-      key,
-      content: structuredClone(content),
-      sender: this.address,
+  getBlob(ref: T.BlobRef): Promise<Uint8Array> {
+    return new Promise((resolve) => {
+      resolve(this.#net.getBlob(ref));
     });
-    return Promise.resolve();
   }
 
-  getState(workspace: string, type: string, key: string): Promise<JsonObject | undefined> {
+  putState(workspace: string, type: string, key: string, content: T.JsonObject): Promise<void> {
+    const room = this.#joinedRoom(workspace);
+    return new Promise((resolve) => {
+      putStateIn(room, workspace, { type, key, content, sender: this.address });
+      resolve();
+    });
+  }
+
+  getState(workspace: string, type: string, key: string): Promise<T.JsonObject | undefined> {
     const entry = this.#joinedRoom(workspace).state.get(`${type}\u0000${key}`);
     return Promise.resolve(entry && structuredClone(entry.content));
   }
 
-  listState(workspace: string, type: string): Promise<readonly StateEntry[]> {
+  listState(workspace: string, type: string): Promise<readonly T.StateEntry[]> {
     const entries = [...this.#joinedRoom(workspace).state.values()].filter((e) => e.type === type);
     return Promise.resolve(structuredClone(entries));
   }
 
-  history(target: Target, query: HistoryQuery = {}): Promise<HistoryPage> {
+  history(target: T.Target, query: T.HistoryQuery = {}): Promise<T.HistoryPage> {
     this.#assertOpen();
     if (target.kind === 'workspace') this.#joinedRoom(target.workspace);
-    const log = this.#net.log(conversationOf(this.address, target));
-    const end = query.before === undefined ? log.length : Number(query.before);
-    if (!Number.isSafeInteger(end) || end < 0 || end > log.length) {
-      return Promise.reject(new UsageError(`unknown history cursor ${quote(query.before ?? '')}`));
-    }
-    const start = Math.max(0, end - (query.limit ?? 100));
-    const messages = log
-      .slice(start, end)
-      .reverse()
-      .map((m): InboundMessage => {
-        // Seen from this peer, a direct conversation is named by the other side: `target`.
-        return { ...structuredClone(m), target, delayed: true };
-      });
-    return Promise.resolve({
-      messages,
-      ...(start > 0 ? { next: String(start) } : {}),
-      unreadable: 0,
+    // A bad cursor rejects, as the real transports do.
+    return new Promise((resolve) => {
+      resolve(historyPage(this.#log(target), target, query));
     });
   }
 
-  createWorkspace(workspace: string, settings: WorkspaceSettings = {}): Promise<WorkspaceInfo> {
+  createWorkspace(workspace: string, settings: T.WorkspaceSettings = {}): Promise<T.WorkspaceInfo> {
     this.#assertOpen();
     if (this.#net.room(workspace)) {
       return Promise.reject(
@@ -278,60 +311,44 @@ export class FakeTransport implements Transport {
         new UsageError(`expected a fake address like fake:alice, got ${quote(account)}`),
       );
     }
-    const byOwner = room.roles.get(this.address) === 'owner';
-    const current = room.roles.get(account);
-    if (current === undefined || (byOwner && current === 'member'))
-      room.roles.set(account, byOwner ? 'publisher' : 'member');
+    inviteInto(room, this.address, account);
     return Promise.resolve();
   }
 
   setRole(workspace: string, account: string, role: 'publisher' | 'member'): Promise<void> {
     const room = this.#joinedRoom(workspace);
-    if (room.roles.get(this.address) !== 'owner') {
-      return Promise.reject(new RefusedError(`only the owner of ${workspace} may set roles`));
-    }
-    if (room.roles.get(account) === 'owner') {
-      return Promise.reject(new RefusedError(`${account} owns ${workspace}; its role stays`));
-    }
-    room.roles.set(account, role);
-    return Promise.resolve();
+    return new Promise((resolve) => {
+      setRoleIn(room, workspace, this.address, account, role);
+      resolve();
+    });
   }
 
-  roles(workspace: string): Promise<readonly RoleEntry[]> {
+  roles(workspace: string): Promise<readonly T.RoleEntry[]> {
     const room = this.#joinedRoom(workspace);
     return Promise.resolve([...room.roles].map(([account, role]) => ({ account, role })));
   }
 
-  advertise(advertisement: Advertisement): Promise<void> {
+  advertise(advertisement: T.Advertisement): Promise<void> {
     this.#assertOpen();
     this.#net.advertise(this.address, advertisement);
     return Promise.resolve();
   }
 
-  searchDirectory(query: DirectoryQuery = {}): Promise<readonly DirectoryEntry[]> {
+  searchDirectory(query: T.DirectoryQuery = {}): Promise<readonly T.DirectoryEntry[]> {
     this.#assertOpen();
     return Promise.resolve(this.#net.directory(query));
   }
 
-  answerAgentRequests(handler: AgentRequestHandler | undefined): void {
+  answerAgentRequests(handler: T.AgentRequestHandler | undefined): void {
     this.#agent.answer(handler);
   }
 
-  async askAgent(to: string, request: AgentAsk, options?: WaitOptions): Promise<AgentResponse> {
+  async askAgent(to: string, request: AgentAsk, options?: T.WaitOptions): Promise<T.AgentResponse> {
     this.#assertOpen();
     if (!ADDRESS.test(to))
       throw new UsageError(`expected a fake address like fake:alice, got ${quote(to)}`);
     return this.#agent.ask(to, request, options);
   }
-
-  // t-chat implements these
-  setTyping(): Promise<void> {
-    throw new Error('not on this branch');
-  }
-  react(): Promise<void> {
-    throw new Error('not on this branch');
-  }
-  // end of t-chat's
 
   /** @internal Simulate losing the connection. */
   drop(): void {
@@ -346,20 +363,20 @@ export class FakeTransport implements Transport {
     for (const event of this.#inbox.splice(0)) this.#emit(event);
   }
 
-  /** @internal */ deliver(event: TransportEvent): void {
+  /** @internal */ deliver(event: T.TransportEvent): void {
     if (this.#state === 'reconnecting') this.#inbox.push(event);
     else this.#emit(event);
   }
 
   /** Agent requests and answers are the transport's; everything else goes to listeners. */
-  #emit(event: TransportEvent): void {
+  #emit(event: T.TransportEvent): void {
     if (!this.#agent.take(event)) this.#listeners.emit(event);
   }
 
-  #announce(workspace: string, availability: Availability, status?: string): void {
+  #announce(workspace: string, availability: T.Availability, status?: string): void {
     const member = { address: this.address, availability, ...(status ? { status } : {}) };
     this.#net.room(workspace)?.members.set(this.address, member);
-    const event: TransportEvent = { type: 'presence', from: this.address, workspace, ...member };
+    const event: T.TransportEvent = { type: 'presence', from: this.address, workspace, ...member };
     this.#net.route(this.address, { kind: 'workspace', workspace }, event);
   }
 
@@ -375,7 +392,7 @@ export class FakeTransport implements Transport {
     }
   }
 
-  #setState(state: ConnectionState): void {
+  #setState(state: T.ConnectionState): void {
     this.#state = state;
     this.#listeners.emit({ type: 'connection', state });
   }

@@ -94,6 +94,8 @@ export type InboundMessage = {
       readonly attachments?: readonly Attachment[];
       /** Set when this message edits or corrects an earlier one: that message's id. */
       readonly replaces?: string;
+      /** The confirmation the message asks for, when the sender attached one. */
+      readonly confirm?: ConfirmRequest;
     }
   | { readonly type: 'payload'; readonly payload: Payload }
 );

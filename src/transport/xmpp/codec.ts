@@ -1,18 +1,38 @@
 /**
- * Stanzas ⇄ our terms. Outbound: text as `<body/>`, payloads as `<payload xmlns='urn:mx-agent:0'>`
- * carrying the JSON body (specs/protocol.md §XMPP). Inbound: classify a `<message/>` as text,
- * payload, something to ignore (error stanzas, echoes, subjects, chat states), or malformed.
+ * Stanzas ⇄ our terms. Outbound: text as `<body/>` with its chat extensions (chat-xml.ts),
+ * payloads as `<payload xmlns='urn:mx-agent:0'>` carrying the JSON body (specs/protocol.md §3).
+ * Inbound: classify a `<message/>` as text, payload, a reaction or confirmation, something to
+ * ignore (error stanzas, echoes, subjects, chat states), or malformed.
  */
 import { randomUUID } from 'node:crypto';
 import { xml, type Element } from '@xmpp/xml';
 import { parseJsonObject, payloadProblem } from '../payload.ts';
-import type { Availability, InboundMessage, Outbound, Payload, Target } from '../transport.ts';
+import type {
+  Availability,
+  ConfirmationEvent,
+  InboundMessage,
+  Outbound,
+  Payload,
+  ReactionEvent,
+  Target,
+} from '../transport.ts';
+import {
+  NS_HINTS,
+  readAttachments,
+  readConfirm,
+  readMentions,
+  readReplace,
+  readSignal,
+  signalEvent,
+  textExtras,
+} from './chat-xml.ts';
+
+export { NS_HINTS };
 
 /** Our namespace (design.md §4). */
 export const NS_MX = 'urn:mx-agent:0';
 export const NS_SID = 'urn:xmpp:sid:0';
 export const NS_DELAY = 'urn:xmpp:delay';
-export const NS_HINTS = 'urn:xmpp:hints';
 export const NS_MUC_USER = 'http://jabber.org/protocol/muc#user';
 
 // XML 1.0 §2.2 Char: these code points cannot appear in a stream at all, escaped or not.
@@ -30,7 +50,7 @@ export function encodeMessage(to: string, target: Target, content: Outbound, id:
   const type = target.kind === 'workspace' ? 'groupchat' : 'chat';
   const inner =
     content.type === 'text'
-      ? [xml('body', {}, xmlSafe(content.text))]
+      ? [xml('body', {}, xmlSafe(content.text)), ...textExtras(content)]
       : [encodePayload(content.payload), xml('store', { xmlns: NS_HINTS })];
   return xml('message', { to, type, id }, ...inner, xml('origin-id', { xmlns: NS_SID, id }));
 }
@@ -56,11 +76,21 @@ export function decodePayload(element: Element): Payload | string {
   return { kind: kind ?? '', version: Number(version), body: body ?? {} };
 }
 
-/** What an inbound `<message/>` turned out to be. */
+/** What an inbound `<message/>` turned out to be, as history reads it: a message or nothing. */
 export type DecodedMessage =
   | { readonly outcome: 'message'; readonly message: InboundMessage }
   | { readonly outcome: 'ignored'; readonly why: string }
   | { readonly outcome: 'rejected'; readonly reason: string };
+
+/** What an inbound `<message/>` turned out to be live: also a reaction or a confirmation. */
+export type DecodedStanza =
+  | DecodedMessage
+  | {
+      readonly outcome: 'event';
+      /** The stanza's id (as a message's), for de-duplication. */
+      readonly id: string;
+      readonly event: ReactionEvent | ConfirmationEvent;
+    };
 
 /** What the decoder needs to know about our own session. */
 export interface DecodeContext {
@@ -68,10 +98,12 @@ export interface DecodeContext {
   nickIn(room: string): string | undefined;
   /** Keep messages from our own nick: history reads them back, live delivery drops the echo. */
   readonly keepOwn?: boolean;
+  /** Our own full address: a mention of our account or our nick reads as this. */
+  readonly self?: string;
 }
 
 /** Classify and decode one inbound `<message/>`. */
-export function decodeMessage(stanza: Element, context: DecodeContext): DecodedMessage {
+export function decodeMessage(stanza: Element, context: DecodeContext): DecodedStanza {
   const type = stanza.attrs.type ?? 'normal';
   const from = stanza.attrs.from ?? '';
   // RFC 6120 §8.3: an error is a reply to something we sent, never a message from a person.
@@ -98,6 +130,11 @@ export function decodeMessage(stanza: Element, context: DecodeContext): DecodedM
     target,
     ...timing(stanza),
   };
+  const signal = readSignal(stanza);
+  if (signal?.kind === 'malformed')
+    return { outcome: 'rejected', reason: `malformed message from ${from}: ${signal.reason}` };
+  // A reaction or an answer may carry a fallback body for old clients; it is not text.
+  if (signal) return { outcome: 'event', id: base.id, event: signalEvent(signal, base) };
   if (payloadElement) {
     const payload = decodePayload(payloadElement);
     if (typeof payload === 'string')
@@ -106,8 +143,37 @@ export function decodeMessage(stanza: Element, context: DecodeContext): DecodedM
   }
   const body = stanza.getChildText('body');
   if (body === null) return { outcome: 'ignored', why: 'no body (chat state, receipt or subject)' };
-  if (body.length === 0) return { outcome: 'ignored', why: 'empty body' };
-  return { outcome: 'message', message: { ...base, type: 'text', text: body } };
+  const { text, attachments } = readAttachments(stanza, body);
+  if (text.length === 0 && attachments.length === 0)
+    return { outcome: 'ignored', why: 'empty body' };
+  const room = type === 'groupchat' ? bare : undefined;
+  const mentions = readMentions(stanza).map((m) => ownAddress(m, context, room));
+  const replaces = readReplace(stanza);
+  const confirm = readConfirm(stanza);
+  return {
+    outcome: 'message',
+    message: {
+      ...base,
+      type: 'text',
+      text,
+      ...(mentions.length > 0 ? { mentions } : {}),
+      ...(attachments.length > 0 ? { attachments } : {}),
+      ...(replaces === undefined ? {} : { replaces }),
+      ...(confirm === undefined ? {} : { confirm }),
+    },
+  };
+}
+
+/** A mention of our account (any resource) or of our nick in `room` reads as our own address. */
+function ownAddress(address: string, context: DecodeContext, room: string | undefined): string {
+  const self = context.self;
+  if (self === undefined) return address;
+  const [bare, resource] = splitResource(address);
+  const ourBare = splitResource(self)[0];
+  if (bare.toLowerCase() === ourBare.toLowerCase() && (resource === undefined || address === self))
+    return self;
+  if (room !== undefined && bare === room && resource === context.nickIn(room)) return self;
+  return address;
 }
 
 /** A mediated invitation or decline (XEP-0045 §7.8.2) or a direct one (XEP-0249). */
@@ -121,7 +187,7 @@ function isInvitation(stanza: Element): boolean {
 }
 
 /** The id peers agree on: the sender's origin-id, else the room's stanza-id, else the stanza id. */
-function messageId(stanza: Element, room: string | undefined): string {
+export function messageId(stanza: Element, room: string | undefined): string {
   const origin = stanza.getChild('origin-id', NS_SID)?.attrs.id;
   if (origin) return origin;
   const stanzaId = stanza

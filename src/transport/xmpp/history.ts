@@ -62,7 +62,10 @@ export function directEntry(
 function decodeArchived(message: Element, context: DecodeContext): DecodedMessage {
   // Live delivery never takes a message carrying an archive result (archive.ts); nor does history.
   if (archiveResultOf(message)) return { outcome: 'ignored', why: 'it carries an archive result' };
-  return decodeMessage(message, context);
+  const decoded = decodeMessage(message, context);
+  // History is messages; a reaction or an answer to a confirmation is not one.
+  if (decoded.outcome === 'event') return { outcome: 'ignored', why: `a ${decoded.event.type}` };
+  return decoded;
 }
 
 function stamped(decoded: DecodedMessage, entry: ArchivedEntry): DecodedMessage {

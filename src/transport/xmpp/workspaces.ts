@@ -45,10 +45,12 @@ export class Workspaces {
     ]);
   }
 
-  async join(workspace: string, options?: T.WaitOptions): Promise<T.WorkspaceInfo> {
+  async join(workspace: string, options?: T.JoinOptions): Promise<T.WorkspaceInfo> {
     const room = parseRoomAddress(workspace);
     const timeoutMs = options?.timeoutMs ?? DEFAULT_WAIT_MS;
-    return this.#deps.rooms.join(this.#deps.session(), room, this.#deps.nick, timeoutMs);
+    const nick = options?.nick ?? this.#deps.nick;
+    if (nick.trim().length === 0) throw new UsageError('expected a nickname to join with, got ""');
+    return this.#deps.rooms.join(this.#deps.session(), room, nick, timeoutMs);
   }
 
   async create(

@@ -17,11 +17,13 @@ import { AgentIqs } from './agent-iq.ts';
 import { AGENT_FEATURES } from './agent-xml.ts';
 import { MessageArchive } from './archive.ts';
 import { BlobStore } from './blobs.ts';
+import { ChatSignals, destination } from './chat.ts';
 import { encodeMessage, splitResource } from './codec.ts';
 import { Discovery } from './discovery.ts';
 import { defaultNick, serverDomain, type XmppTransportOptions } from './options.ts';
 import { Outbox } from './outbox.ts';
 import { RecentIds } from './recent-ids.ts';
+import { MessageIds } from './message-ids.ts';
 import { presenceChildren } from './room-presence.ts';
 import { Rooms } from './rooms.ts';
 import { Services } from './services.ts';
@@ -39,6 +41,8 @@ export class XmppTransport implements T.Transport {
   readonly #outbox = new Outbox();
   readonly #rooms: Rooms;
   readonly #seen = new RecentIds(10_000);
+  readonly #messageIds = new MessageIds();
+  readonly #chat: ChatSignals;
   readonly #backoff: Backoff;
   readonly #resource: string;
   readonly #services: Services;
@@ -98,6 +102,15 @@ export class XmppTransport implements T.Transport {
       ...(options.agentDeadlineMs === undefined ? {} : { deadlineMs: options.agentDeadlineMs }),
       log: (message) => {
         this.#log('warn', message);
+      },
+    });
+    this.#chat = new ChatSignals({
+      outbox: this.#outbox,
+      rooms: this.#rooms,
+      messageIds: this.#messageIds,
+      state: () => this.#state,
+      assertUsable: () => {
+        this.#assertUsable();
       },
     });
     this.#archive = new MessageArchive({
@@ -190,10 +203,7 @@ export class XmppTransport implements T.Transport {
   ): Promise<T.SendReceipt> {
     assertValidOutbound(content);
     this.#assertUsable();
-    const to = target.kind === 'direct' ? parseXmppAddress(target.address) : target.workspace;
-    if (target.kind === 'workspace' && !this.#rooms.tracks(target.workspace)) {
-      throw new UsageError(`not joined to workspace ${quote(target.workspace)}: join it first`);
-    }
+    const { to } = destination(target, this.#rooms);
     const id = randomUUID();
     await this.#outbox.send(
       encodeMessage(to, target, content, id),
@@ -203,7 +213,7 @@ export class XmppTransport implements T.Transport {
     return { id };
   }
 
-  joinWorkspace(workspace: string, options?: T.WaitOptions): Promise<T.WorkspaceInfo> {
+  joinWorkspace(workspace: string, options?: T.JoinOptions): Promise<T.WorkspaceInfo> {
     return this.#workspaces.join(workspace, options);
   }
 
@@ -281,14 +291,13 @@ export class XmppTransport implements T.Transport {
     return this.#agent.ask(session, parseXmppAddress(to), request, options);
   }
 
-  // t-chat implements these
-  setTyping(): Promise<void> {
-    throw new Error('not on this branch');
+  setTyping(target: T.Target, typing: boolean, options?: T.WaitOptions): Promise<void> {
+    return this.#chat.setTyping(target, typing, options);
   }
-  react(): Promise<void> {
-    throw new Error('not on this branch');
+
+  react(target: T.Target, messageId: string, emoji: string, options?: T.WaitOptions) {
+    return this.#chat.react(target, messageId, emoji, options);
   }
-  // end of t-chat's
 
   putBlob(data: Uint8Array, meta?: T.BlobMeta, options?: T.WaitOptions): Promise<T.BlobRef> {
     return withDeadline(
@@ -361,6 +370,7 @@ export class XmppTransport implements T.Transport {
       trace: this.#options.trace === true,
       rooms: this.#rooms,
       seen: this.#seen,
+      messageIds: this.#messageIds,
       self: () => this.#address,
       emit: (event) => {
         this.#listeners.emit(event);

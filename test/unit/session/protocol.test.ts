@@ -111,3 +111,66 @@ test('the line reader splits lines, and drops an oversized one without losing th
   for (const byte of bytes) utf8.push(Buffer.from([byte]));
   assert.deepEqual(multi, ['ü✓'], 'a character split across chunks is whole');
 });
+
+test('chat events and the chat fields of text cross the link intact; malformed ones are refused', () => {
+  const target = { kind: 'direct', address: 'fake:bob' };
+  const text = {
+    type: 'text',
+    id: 'm2',
+    from: 'fake:bob',
+    target,
+    timestamp: 5,
+    delayed: false,
+    text: 'see attached',
+    replaces: 'm1',
+    mentions: ['fake:alice'],
+    attachments: [
+      { url: 'https://up.example/a/cat.png', name: 'cat.png' },
+      {
+        ref: { uri: 'mxc://x/y', size: 3, sha256: 'ab'.repeat(32) },
+        contentType: 'image/png',
+        size: 3,
+      },
+    ],
+    confirm: { id: 'c1', action: 'send-message', expires: 9, risk: 'low' },
+  };
+  const reaction = {
+    type: 'reaction',
+    id: 'r1',
+    from: 'fake:bob',
+    target,
+    reactsTo: 'm1',
+    emojis: ['👍', '✅'],
+    timestamp: 6,
+  };
+  const confirmation = {
+    type: 'confirmation',
+    from: 'fake:bob',
+    target,
+    confirm: 'c1',
+    decision: 'approve',
+  };
+  for (const event of [text, reaction, confirmation]) {
+    const parsed = parseHostMessage(JSON.stringify({ event }));
+    assert.deepEqual(parsed, { ok: true, value: { event } });
+  }
+  const broken = [
+    { ...text, mentions: 'fake:alice' },
+    { ...text, attachments: [{ name: 'no ref nor url' }] },
+    { ...text, attachments: [{ url: 'https://x', size: -1 }] },
+    { ...text, replaces: 7 },
+    { ...text, confirm: { id: 'c1', action: 'x', expires: 9, risk: 'extreme' } },
+    { ...text, confirm: { id: 'c1', expires: 9 } },
+    { ...reaction, emojis: '👍' },
+    { ...reaction, reactsTo: undefined },
+    { ...confirmation, decision: 'maybe' },
+    { ...confirmation, target: { kind: 'direct' } },
+  ];
+  for (const event of broken)
+    assert.equal(parseHostMessage(JSON.stringify({ event })).ok, false, JSON.stringify(event));
+});
+
+test('setTyping and react are transport methods of the link', () => {
+  for (const method of ['setTyping', 'react'])
+    assert.equal(parseRequest(JSON.stringify({ id: 1, method, params: {} })).ok, true, method);
+});

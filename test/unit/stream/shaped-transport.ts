@@ -256,12 +256,11 @@ export class ShapedTransport implements Transport {
     return this.#inner.askAgent(to, request, options);
   }
 
-  // t-chat implements these
-  setTyping(): Promise<void> {
-    throw new Error('not on this branch');
+  setTyping(target: Target, typing: boolean, options?: WaitOptions): Promise<void> {
+    return this.#inner.setTyping(target, typing, options);
   }
-  react(): Promise<void> {
-    throw new Error('not on this branch');
+
+  react(target: Target, messageId: string, emoji: string, options?: WaitOptions): Promise<void> {
+    return this.#inner.react(target, messageId, emoji, options);
   }
-  // end of t-chat's
 }
