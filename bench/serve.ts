@@ -65,10 +65,9 @@ function replies(
   });
   return (from, text, timeoutMs = 60_000) =>
     new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`no reply "${text}" from ${from}`)),
-        timeoutMs,
-      );
+      const timer = setTimeout(() => {
+        reject(new Error(`no reply "${text}" from ${from}`));
+      }, timeoutMs);
       waiting.set(`${from} ${text}`, () => {
         clearTimeout(timer);
         resolve();
@@ -132,8 +131,12 @@ function startEcho(network: 'xmpp' | 'matrix', options: unknown): Promise<ChildP
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
-    child.stdout.once('data', () => resolve(child));
-    child.once('exit', (code) => reject(new Error(`the echo bot exited ${String(code)}`)));
+    child.stdout.once('data', () => {
+      resolve(child);
+    });
+    child.once('exit', (code) => {
+      reject(new Error(`the echo bot exited ${String(code)}`));
+    });
   });
 }
 

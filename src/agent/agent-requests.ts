@@ -87,21 +87,21 @@ export function inputFrom(
   params: Readonly<Record<string, string>>,
   schema: JsonObject,
 ): JsonObject | string {
-  const properties = (
+  const properties: JsonObject =
     typeof schema.properties === 'object' &&
     schema.properties !== null &&
     !Array.isArray(schema.properties)
       ? schema.properties
-      : {}
-  ) as JsonObject;
+      : {};
   const input: JsonObject = {};
   for (const [name, raw] of Object.entries(params)) {
     const spec = properties[name];
-    const type =
+    const declared =
       typeof spec === 'object' && spec !== null && !Array.isArray(spec) ? spec.type : undefined;
+    const type = typeof declared === 'string' ? declared : 'string';
     const value = typed(raw, type);
     if (value === undefined)
-      return `parameter ${name}: expected ${String(type)}, got ${JSON.stringify(raw)}`;
+      return `parameter ${name}: expected ${type}, got ${JSON.stringify(raw)}`;
     input[name] = value;
   }
   const required = Array.isArray(schema.required) ? schema.required : [];
@@ -110,7 +110,7 @@ export function inputFrom(
   return input;
 }
 
-function typed(raw: string, type: JsonValue | undefined): JsonValue | undefined {
+function typed(raw: string, type: string): JsonValue | undefined {
   switch (type) {
     case 'integer':
       return /^-?\d+$/.test(raw) ? Number(raw) : undefined;

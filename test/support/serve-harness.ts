@@ -46,12 +46,16 @@ export async function startServe(
   );
   let err = '';
   child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  const closed = new Promise<void>((resolve) =>
+    child.once('close', () => {
+      resolve();
+    }),
+  );
   try {
     await waitForStderr(child, options.ready ?? /serving .*, chat\)/, 40_000);
   } catch (error) {
     child.kill('SIGKILL');
-    throw new Error(`serve did not start: ${String(error)}\n${err}`);
+    throw new Error(`serve did not start: ${String(error)}\n${err}`, { cause: error });
   }
   return {
     child,
@@ -72,7 +76,7 @@ export async function startServe(
 export class Conversation {
   readonly #shown = new Map<string, string>();
   readonly #order: string[] = [];
-  readonly #confirms: { id: string; messageId: string }[] = [];
+  #edits = 0;
   readonly #waiters = new Set<() => void>();
 
   constructor(person: Transport, from: (address: string) => boolean, room?: string) {
@@ -91,12 +95,18 @@ export class Conversation {
 
   #take(event: Extract<InboundMessage, { type: 'text' }>): void {
     if (event.replaces !== undefined && this.#shown.has(event.replaces)) {
+      this.#edits++;
       this.#shown.set(event.replaces, event.text);
     } else {
       this.#shown.set(event.id, event.text);
       this.#order.push(event.id);
     }
     for (const wake of this.#waiters) wake();
+  }
+
+  /** How many edits (corrections) of shown messages arrived. */
+  get edits(): number {
+    return this.#edits;
   }
 
   /** Every message as shown now. */

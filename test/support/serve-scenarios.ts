@@ -196,6 +196,8 @@ args = ["${MCP_SERVER}"]
       const chat = chatWith(alice);
       await say(alice.transport, direct(), 'please stream');
       await chat.waitFor(/^streamed word by word to the end$/);
+      assert.ok(chat.edits >= 1, 'the reply was not edited in place');
+      assert.equal(chat.messages().filter((m) => m.startsWith('streamed')).length, 1);
       await say(alice.transport, direct(), 'now hang');
       await waitUntil(() => llm.requests.some((r) => r.lastUserText.includes('now hang')));
       await say(alice.transport, direct(), '/stop');

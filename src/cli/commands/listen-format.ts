@@ -11,6 +11,8 @@ export function printEvent(output: Output, event: TransportEvent): void {
     case 'text':
     case 'payload':
     case 'presence':
+    case 'reaction':
+    case 'confirmation':
       output.line(event, (e) => formatEvent(e, (s, t) => output.style(s, t)));
       return;
     case 'connection':
@@ -32,10 +34,14 @@ type Styler = (style: 'bold' | 'dim', text: string) => string;
 
 /**
  * `[12:00:01] alice@example.org/laptop: hello`, `[12:00:02] [room@conference.example.org] bob: hi`,
- * `[12:00:03] payload test.echo v1 from alice@example.org/laptop: {"n":1}`.
+ * `[12:00:03] payload test.echo v1 from alice@example.org/laptop: {"n":1}`, reactions
+ * (`bob reacted 👍 to ID`), answers to confirmations, and corrections marked `(edited)`.
  */
 export function formatEvent(
-  event: Extract<TransportEvent, { type: 'text' | 'payload' | 'presence' }>,
+  event: Extract<
+    TransportEvent,
+    { type: 'text' | 'payload' | 'presence' | 'reaction' | 'confirmation' }
+  >,
   style: Styler = (_s, text) => text,
 ): string {
   if (event.type === 'presence') {
@@ -47,10 +53,14 @@ export function formatEvent(
   const workspace = event.target.kind === 'workspace' ? event.target.workspace : undefined;
   const where = workspace === undefined ? '' : `[${workspace}] `;
   const who = style('bold', memberName(event.from, workspace));
+  if (event.type === 'reaction')
+    return `${style('dim', clock(event.timestamp))} ${where}${who} reacted ${event.emojis.join(' ') || '(none)'} to ${event.reactsTo}`;
+  if (event.type === 'confirmation')
+    return `${style('dim', clock(Date.now()))} ${where}${who} ${event.decision === 'approve' ? 'approved' : 'denied'} confirmation ${event.confirm}`;
   const late = event.delayed ? ' (delayed)' : '';
   const line =
     event.type === 'text'
-      ? `${where}${who}${late}: ${event.text}`
+      ? `${where}${who}${late}${event.replaces === undefined ? '' : ' (edited)'}: ${event.text}`
       : `${where}payload ${event.payload.kind} v${String(event.payload.version)} from ${who}${late}: ${JSON.stringify(event.payload.body)}`;
   return `${style('dim', clock(event.timestamp))} ${line}`;
 }
