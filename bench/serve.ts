@@ -232,7 +232,7 @@ async function network(name: string, make: () => Promise<Setup | undefined>): Pr
 async function memory(): Promise<unknown> {
   const gc = (globalThis as { gc?: () => void }).gc;
   const net = new FakeNetwork();
-  const agentTransport = net.transport('fake:bench');
+  const agentTransport = net.transport('bench');
   await agentTransport.connect();
   const dir = mkdtempSync(join(tmpdir(), 'mx-serve-bench-'));
   const agent = new ChatAgent({
@@ -259,7 +259,7 @@ async function memory(): Promise<unknown> {
     fallbackPrompt: 'bench',
     fence: (content) => content,
     accepts: { images: false, pdf: false },
-    access: { allowedJids: ['*'], allowedDomains: ['*'], ownDomain: 'fake' },
+    allowed: () => true,
     idleTimeoutMins: 0,
     log: () => undefined,
     facts: () => {
@@ -268,7 +268,7 @@ async function memory(): Promise<unknown> {
   });
   await agent.attach(agentTransport, []);
   const people = Array.from({ length: CONVERSATIONS }, (_, i) =>
-    net.transport(`fake:p${String(i)}`),
+    net.transport(`p${String(i)}`),
   );
   await Promise.all(people.map((p) => p.connect()));
   gc?.();

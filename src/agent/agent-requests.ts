@@ -13,7 +13,6 @@ import type {
   SkillDescription,
   Transport,
 } from '../transport/transport.ts';
-import { isAllowed, type AccessRules } from './access.ts';
 import { bareAddress, type ChatAgent } from './chat-agent.ts';
 import { ConversationMemory } from './memory.ts';
 import { CHAT_SKILL } from './native-skills.ts';
@@ -21,7 +20,7 @@ import type { AgentSkill } from './skills/types.ts';
 
 /** What the handler needs. */
 export interface AgentRequestDeps {
-  readonly access: AccessRules;
+  readonly allowed: (sender: string) => boolean;
   readonly skills: {
     get(name: string): AgentSkill | undefined;
     describe(): readonly SkillDescription[];
@@ -36,7 +35,7 @@ export function agentRequestHandler(
   deps: AgentRequestDeps,
 ): AgentRequestHandler {
   return async (request, signal): Promise<AgentResponse> => {
-    if (!isAllowed(request.from, deps.access))
+    if (!deps.allowed(request.from))
       return { kind: 'error', condition: 'forbidden', text: 'this agent does not serve you' };
     if (request.kind === 'skills')
       return { kind: 'skills', skills: [CHAT_SKILL, ...deps.skills.describe()] };

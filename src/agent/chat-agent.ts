@@ -14,7 +14,6 @@ import type {
   Target,
   Transport,
 } from '../transport/transport.ts';
-import { isAllowed, type AccessRules } from './access.ts';
 import { humanSize, safeName } from './attachments.ts';
 import { addressedTo, basicCommandReply, parseCommand, type Command } from './commands.ts';
 import { Confirmations } from './confirmations.ts';
@@ -44,7 +43,8 @@ export interface Conversation {
 /** What the agent needs beyond a turn's dependencies. */
 export interface ChatAgentOptions extends Omit<TurnDeps, 'confirmations'> {
   readonly facts: () => AgentFacts;
-  readonly access: AccessRules;
+  /** Whether a sender may talk to the agent (allowed_jids / allowed_domains). */
+  readonly allowed: (sender: string) => boolean;
   readonly ledger: SpendLedger;
   readonly idleTimeoutMins: number;
   readonly log: (level: 'info' | 'warn' | 'debug', message: string) => void;
@@ -186,7 +186,7 @@ export class ChatAgent {
     message: Extract<InboundMessage, { type: 'text' }>,
     memory: ConversationMemory,
   ): void {
-    if (!isAllowed(message.from, this.#options.access)) {
+    if (!this.#options.allowed(message.from)) {
       if (this.#refused.has(conversation.id)) return;
       this.#refused.add(conversation.id);
       this.#options.log('info', `refused ${conversation.id}: not in allowed_jids/allowed_domains`);
@@ -335,11 +335,14 @@ export class ChatAgent {
     }
   }
 
-  /** Send a plain reply (rooms keep it in their history, as Fluux does). */
+  /**
+   * Send a plain reply. Rooms keep it in their history, as Fluux does; it is logged before it is
+   * sent, so a message that arrives meanwhile comes after it in the session.
+   */
   async #say(conversation: Conversation, text: string, memory?: ConversationMemory): Promise<void> {
+    memory?.log.append({ role: 'assistant', content: text, ts: Date.now() });
     try {
-      const receipt = await conversation.transport.send(conversation.reply, { type: 'text', text });
-      memory?.log.append({ role: 'assistant', content: text, msgId: receipt.id, ts: Date.now() });
+      await conversation.transport.send(conversation.reply, { type: 'text', text });
     } catch (error) {
       this.#options.log(
         'warn',
@@ -347,6 +350,7 @@ export class ChatAgent {
       );
     }
   }
+
 
   #onReaction(event: ReactionEvent): void {
     const person = event.target.kind === 'workspace' ? event.from : bareAddress(event.from);
@@ -387,7 +391,9 @@ async function isRoomAdmin(conversation: Conversation, person: string): Promise<
   try {
     const roles = await transport.roles(id, { timeoutMs: 10_000 });
     const member = transport.members(id).find((m) => m.address === person);
-    const account = person.startsWith('@') ? person : member?.account;
+    // An XMPP occupant (room/nick) is known by the account the room reveals; elsewhere the
+    // sender is the account.
+    const account = member?.account ?? (person.startsWith(`${id}/`) ? undefined : person);
     return account !== undefined && roles.some((r) => r.account === account && r.role === 'owner');
   } catch {
     return false;

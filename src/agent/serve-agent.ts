@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { resolvePaths } from '../config/paths.ts';
 import { WorkspaceList } from '../config/workspace-list.ts';
 import type { Network, Transport } from '../transport/transport.ts';
+import { isAllowed } from './access.ts';
 import { agentRequestHandler } from './agent-requests.ts';
 import { ChatAgent, type RoomSetting } from './chat-agent.ts';
 import type { ServeConfig } from './config.ts';
@@ -102,6 +103,7 @@ export async function createServeAgent(
         ? config.agent.allowedDomains
         : accounts.map((a) => a.domain),
   };
+  const allowed = (sender: string): boolean => isAllowed(sender, access);
   const chat = new ChatAgent({
     memoryDir,
     complete,
@@ -123,7 +125,7 @@ export async function createServeAgent(
     fallbackPrompt: fallbackPrompt(config.agent.name),
     fence: fenceUntrusted,
     accepts: model.accepts,
-    access,
+    allowed,
     idleTimeoutMins: config.session.idleTimeoutMins,
     log,
     facts: () => ({
@@ -154,7 +156,7 @@ export async function createServeAgent(
         start: (t) => {
           transport = t;
           connected.set(account.profile, { account, transport: t });
-          t.answerAgentRequests(agentRequestHandler(t, { access, skills, chat, memoryDir }));
+          t.answerAgentRequests(agentRequestHandler(t, { allowed, skills, chat, memoryDir }));
           const rooms = roomsOn(config, account.network);
           chat.attach(t, rooms).then(
             (stop) => {

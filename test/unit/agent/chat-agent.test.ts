@@ -1,0 +1,202 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { ChatAgent, type ChatAgentOptions } from '../../../src/agent/chat-agent.ts';
+import type { ModelRequest, ModelResponse } from '../../../src/agent/llm/types.ts';
+import { SpendLedger } from '../../../src/agent/spend.ts';
+import { FakeNetwork, type FakeTransport } from '../../../src/transport/fake.ts';
+import type { Target, Transport, TransportEvent } from '../../../src/transport/transport.ts';
+
+interface Rig {
+  net: FakeNetwork;
+  bot: FakeTransport;
+  agent: ChatAgent;
+  asked: ModelRequest[];
+  dir: string;
+  person(name: string): Promise<{ t: FakeTransport; texts: string[] }>;
+}
+
+async function rig(extra: Partial<ChatAgentOptions> = {}, rooms: string[] = []): Promise<Rig> {
+  const net = new FakeNetwork();
+  const bot = net.transport('bot');
+  await bot.connect();
+  const dir = mkdtempSync(join(tmpdir(), 'chat-agent-'));
+  const asked: ModelRequest[] = [];
+  const agent = new ChatAgent({
+    memoryDir: dir,
+    complete: (request): Promise<ModelResponse> => {
+      asked.push(request);
+      const last = request.messages.at(-1)?.content;
+      const text = typeof last === 'string' ? last.slice(last.lastIndexOf('\n') + 1) : '';
+      return Promise.resolve({
+        text: `echo: ${text}`,
+        toolCalls: [],
+        usage: { inputTokens: 1, outputTokens: 1 },
+        stop: 'end',
+      });
+    },
+    skills: { tools: () => [], get: () => undefined, describe: () => [] },
+    ledger: new SpendLedger(undefined, { dailyTokens: 0, dailyTokensPerPerson: 0 }),
+    settings: {
+      maxToolRounds: 2,
+      maxTokens: 100,
+      turnTimeoutMs: 10_000,
+      historyTokens: 10_000,
+      roomHistoryTokens: 10_000,
+      stream: false,
+      editIntervalMs: 100,
+      confirmTimeoutMs: 5000,
+    },
+    fallbackPrompt: 'You are a test.',
+    fence: (content, source) => `[${source}] ${content}`,
+    accepts: { images: false, pdf: false },
+    allowed: (sender) => sender !== 'fake:mallory',
+    idleTimeoutMins: 0,
+    log: () => undefined,
+    facts: () => ({
+      name: 'bot',
+      startedAt: Date.now(),
+      modes: ['fake'],
+      provider: 'test',
+      model: 'm',
+      skills: [],
+      idleTimeoutMins: 0,
+      allowedDomains: [],
+      ownDomain: 'fake',
+    }),
+    ...extra,
+  });
+  await agent.attach(
+    bot,
+    rooms.map((address) => ({ address, nick: 'bot' })),
+  );
+  return {
+    net,
+    bot,
+    agent,
+    asked,
+    dir,
+    person: async (name) => {
+      const t = net.transport(name);
+      await t.connect();
+      const texts: string[] = [];
+      t.subscribe((e) => {
+        if (e.type === 'text' && e.from === 'fake:bot') texts.push(e.text);
+      });
+      return { t, texts };
+    },
+  };
+}
+
+const toBot: Target = { kind: 'direct', address: 'fake:bot' };
+
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !check(); i++) await sleep(10);
+  assert.ok(check(), 'timed out');
+}
+
+describe('the chat agent', () => {
+  let r: Rig;
+  beforeEach(async () => {
+    r = await rig({}, ['#lounge']);
+  });
+  afterEach(async () => {
+    await r.agent.close();
+  });
+
+  it('answers a person, and shows typing while it works', async () => {
+    const alice = await r.person('alice');
+    await alice.t.send(toBot, { type: 'text', text: 'hi' });
+    await until(() => alice.texts.length === 1);
+    assert.deepEqual(alice.texts, ['echo: hi']);
+    assert.equal(r.asked[0]?.system.startsWith('You are a test.'), true);
+  });
+
+  it('refuses a person not allowed once, and never asks the model for them', async () => {
+    const mallory = await r.person('mallory');
+    await mallory.t.send(toBot, { type: 'text', text: 'one' });
+    await mallory.t.send(toBot, { type: 'text', text: 'two' });
+    await until(() => mallory.texts.length >= 1);
+    await sleep(50);
+    assert.equal(mallory.texts.length, 1);
+    assert.match(mallory.texts[0] ?? '', /only answer people/);
+    assert.equal(r.asked.length, 0);
+  });
+
+  it('does not answer a message it already answered (the same id delivered again after a restart)', async () => {
+    const sent: string[] = [];
+    let deliver: (event: TransportEvent) => void = () => undefined;
+    // A transport that hands the agent the same message twice, as a server may after a restart.
+    const redelivering = {
+      address: 'fake:bot',
+      subscribe: (listener: (event: TransportEvent) => void) => {
+        deliver = listener;
+        return () => undefined;
+      },
+      send: (_target: Target, content: { text?: string }) => {
+        sent.push(content.text ?? '');
+        return Promise.resolve({ id: `r${String(sent.length)}` });
+      },
+      setTyping: () => Promise.resolve(),
+    } as unknown as Transport;
+    await r.agent.attach(redelivering, []);
+    const message: TransportEvent = {
+      type: 'text',
+      id: 'stanza-1',
+      from: 'fake:alice',
+      target: { kind: 'direct', address: 'fake:bot' },
+      timestamp: Date.now(),
+      delayed: true,
+      text: 'once only',
+    };
+    deliver(message);
+    await until(() => sent.length === 1);
+    deliver(message);
+    await sleep(100);
+    assert.deepEqual(sent, ['echo: once only']);
+    assert.equal(r.asked.length, 1);
+  });
+
+  it('in a room records every message and answers only mentions, by nick or explicit mention', async () => {
+    const alice = await r.person('alice');
+    await alice.t.joinWorkspace('#lounge');
+    const room: Target = { kind: 'workspace', workspace: '#lounge' };
+    const seen: string[] = [];
+    alice.t.subscribe((e) => {
+      if (e.type === 'text' && e.target.kind === 'workspace' && e.from.endsWith('bot'))
+        seen.push(e.text);
+    });
+    await alice.t.send(room, { type: 'text', text: 'talking among ourselves' });
+    await alice.t.send(room, { type: 'text', text: 'bot: /ping' });
+    await alice.t.send(room, { type: 'text', text: 'what now', mentions: ['fake:bot'] });
+    await until(() => seen.length === 2);
+    assert.deepEqual(seen, ['pong', 'echo: fake:alice@muc: what now']);
+    const history = readFileSync(join(r.dir, '#lounge', 'history.jsonl'), 'utf8');
+    assert.match(history, /talking among ourselves/);
+  });
+
+  it('lets only a room admin make it forget the room', async () => {
+    const owner = await r.person('owner');
+    const guest = await r.person('guest');
+    await owner.t.createWorkspace('#club');
+    // The bot joins the owner's room as a member.
+    await owner.t.invite('#club', 'fake:bot');
+    await owner.t.invite('#club', 'fake:guest');
+    await r.agent.attach(r.bot, [{ address: '#club', nick: 'bot' }]);
+    await guest.t.joinWorkspace('#club');
+    const replies: string[] = [];
+    guest.t.subscribe((e) => {
+      if (e.type === 'text' && e.from.endsWith('bot')) replies.push(e.text);
+    });
+    const club: Target = { kind: 'workspace', workspace: '#club' };
+    await guest.t.send(club, { type: 'text', text: 'bot: /forget' });
+    await until(() => replies.length === 1);
+    assert.equal(replies[0], 'Only an admin of this room can make me forget it.');
+    await owner.t.send(club, { type: 'text', text: 'bot: /forget' });
+    await until(() => replies.length === 2);
+    assert.match(replies[1] ?? '', /^Erased: /);
+  });
+});
