@@ -233,7 +233,7 @@ export class ChatAgent {
       this.#command(conversation, command, message.from, memory, true);
       return;
     }
-    this.#queueTurn(conversation, message.from, logSender, addressed, undefined);
+    this.#queueTurn(conversation, message.from, logSender, addressed, message);
   }
 
   #turn(
@@ -275,6 +275,7 @@ export class ChatAgent {
         logSender,
         text,
         signal,
+        ...(message === undefined ? {} : { messageId: message.id }),
         attachments: message?.attachments ?? [],
       });
     });
@@ -350,7 +351,6 @@ export class ChatAgent {
       );
     }
   }
-
 
   #onReaction(event: ReactionEvent): void {
     const person = event.target.kind === 'workspace' ? event.from : bareAddress(event.from);

@@ -29,6 +29,11 @@ export interface WindowOptions {
   readonly room: boolean;
   /** In a room, the sender (as logged) whose turn this is; others' lines are fenced. */
   readonly asker?: string;
+  /**
+   * The id of the message this turn answers. Messages that came after it wait for their own
+   * turns; replies logged after it (to earlier messages) stay, and it comes last.
+   */
+  readonly focus?: string;
   readonly fence: (content: string, source: string) => string;
 }
 
@@ -98,7 +103,7 @@ export async function sessionWindow(
     ms.reduce((n, m) => n + estimateTokens(displayText(m)), 0);
   const summaryCost = previous ? estimateTokens(previous.content) : 0;
   if (budget <= 0 || cost(lines) + summaryCost <= budget)
-    return windowMessages(lines, previous?.content, options);
+    return windowMessages(focused(lines, options.focus), previous?.content, options);
   let keep = lines.length;
   let kept = 0;
   while (keep > 0) {
@@ -122,10 +127,30 @@ export async function sessionWindow(
     const summary = response.text.trim();
     if (summary === '') throw new Error('the model returned an empty summary');
     log.appendSummary(start + keep, summary);
-    return windowMessages(recent, summary, options);
+    return windowMessages(focused(recent, options.focus), summary, options);
   } catch (error) {
     signal.throwIfAborted();
     const note = `[${String(start + keep)} earlier messages are not shown: summing them up failed (${error instanceof Error ? error.message : String(error)}); they remain in the session file]`;
-    return windowMessages(recent, previous ? `${previous.content}\n${note}` : note, options);
+    return windowMessages(
+      focused(recent, options.focus),
+      previous ? `${previous.content}\n${note}` : note,
+      options,
+    );
   }
+}
+
+/**
+ * The lines as the turn answering message `focus` should see them: what came before it, the
+ * replies logged after it (to earlier messages, while it waited), then the message itself.
+ * Messages that arrived after it are left for their own turns.
+ */
+export function focused(
+  lines: readonly LoggedMessage[],
+  focus: string | undefined,
+): LoggedMessage[] {
+  if (focus === undefined) return [...lines];
+  const at = lines.findLastIndex((m) => m.role === 'user' && m.msgId === focus);
+  if (at < 0) return [...lines];
+  const later = lines.slice(at + 1).filter((m) => m.role === 'assistant');
+  return [...lines.slice(0, at), ...later, lines[at] as LoggedMessage];
 }

@@ -56,6 +56,8 @@ export interface TurnRequest {
   /** The sender as the session log names them (`nick@muc` in XMPP rooms). */
   readonly logSender: string;
   readonly text: string;
+  /** The id of the logged message the turn answers (the window ends with it). */
+  readonly messageId?: string;
   readonly signal: AbortSignal;
   readonly attachments?: readonly Attachment[];
   /** Answer in the return value only (agent protocol); the message is logged here. */
@@ -92,7 +94,12 @@ export async function runChatTurn(
     const messages = await sessionWindow(
       memory.log,
       conversation.room ? settings.roomHistoryTokens : settings.historyTokens,
-      { room: conversation.room, asker: request.logSender, fence: deps.fence },
+      {
+        room: conversation.room,
+        asker: request.logSender,
+        fence: deps.fence,
+        ...(request.messageId === undefined ? {} : { focus: request.messageId }),
+      },
       deps.complete,
       signal,
     );

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { sessionWindow, windowMessages } from '../../../src/agent/context-window.ts';
+import { focused, sessionWindow, windowMessages } from '../../../src/agent/context-window.ts';
 import type { ModelRequest } from '../../../src/agent/llm/types.ts';
 import { SessionLog } from '../../../src/agent/session-log.ts';
 
@@ -125,5 +125,24 @@ describe('the session window', () => {
       /\d+ earlier messages are not shown: summing them up failed \(model down\)/,
     );
     assert.equal(log.summary(), undefined);
+  });
+});
+
+describe('the window of a turn that waited', () => {
+  it('ends with its own message, after the replies to earlier ones, without later messages', () => {
+    const lines = [
+      { role: 'user' as const, content: 'one', msgId: 'm1' },
+      { role: 'user' as const, content: 'two', msgId: 'm2' },
+      { role: 'user' as const, content: 'three', msgId: 'm3' },
+      { role: 'assistant' as const, content: 'answer one' },
+    ];
+    assert.deepEqual(
+      focused(lines, 'm2').map((m) => m.content),
+      ['one', 'answer one', 'two'],
+    );
+    assert.deepEqual(
+      focused(lines, undefined).map((m) => m.content),
+      ['one', 'two', 'three', 'answer one'],
+    );
   });
 });

@@ -75,7 +75,9 @@ describe('conversation queues', () => {
     const queues = new ConversationQueues((_c, e) => errors.push(e));
     let reason: unknown;
     const running = queues.enqueue('alice', async (signal) => {
-      await new Promise((resolve) => { signal.addEventListener('abort', resolve); });
+      await new Promise((resolve) => {
+        signal.addEventListener('abort', resolve);
+      });
       reason = signal.reason;
       throw new Error('aborted');
     });
