@@ -172,6 +172,13 @@ export class ChatAgent {
           };
     const person = conversation.room ? message.from : conversation.id;
     if (this.#confirmations.answerText(conversation.id, person, message.text)) return;
+    this.#options.activity?.report({
+      type: 'message',
+      conversation: conversation.id,
+      from: message.from,
+      text: message.text,
+      at: Date.now(),
+    });
     const memory = new ConversationMemory(this.#options.memoryDir, conversation.id);
     if (memory.log.messages().some((m) => m.msgId === message.id)) {
       this.#options.log('debug', `already handled message ${message.id}; not answering again`);
@@ -190,6 +197,11 @@ export class ChatAgent {
       if (this.#refused.has(conversation.id)) return;
       this.#refused.add(conversation.id);
       this.#options.log('info', `refused ${conversation.id}: not in allowed_jids/allowed_domains`);
+      this.#options.activity?.report({
+        type: 'refused',
+        conversation: conversation.id,
+        at: Date.now(),
+      });
       void this.#say(conversation, REFUSAL);
       return;
     }
@@ -288,6 +300,12 @@ export class ChatAgent {
     memory: ConversationMemory,
     room: boolean,
   ): void {
+    this.#options.activity?.report({
+      type: 'command',
+      conversation: conversation.id,
+      command: command.name,
+      at: Date.now(),
+    });
     if (command.name === '/stop') {
       const stopped = this.#queues.stop(conversation.id);
       void this.#say(

@@ -9,6 +9,7 @@ import { resolvePaths } from '../config/paths.ts';
 import { WorkspaceList } from '../config/workspace-list.ts';
 import type { Network, Transport } from '../transport/transport.ts';
 import { isAllowed } from './access.ts';
+import type { ActivityFeed } from './activity.ts';
 import { agentRequestHandler } from './agent-requests.ts';
 import { ChatAgent, type RoomSetting } from './chat-agent.ts';
 import type { ServeConfig } from './config.ts';
@@ -55,6 +56,7 @@ export async function createServeAgent(
   config: ServeConfig,
   accounts: readonly ServeAccount[],
   log: AgentLog,
+  activity?: ActivityFeed,
 ): Promise<ServeAgent> {
   const { limits } = config;
   const memoryDir = resolve(config.memory.path);
@@ -128,6 +130,7 @@ export async function createServeAgent(
     allowed,
     idleTimeoutMins: config.session.idleTimeoutMins,
     log,
+    ...(activity ? { activity } : {}),
     facts: () => ({
       name: config.agent.name,
       startedAt,
@@ -151,10 +154,23 @@ export async function createServeAgent(
   return {
     attachment: (account) => {
       let detach: (() => void) | undefined;
+      let unwatchConnection: (() => void) | undefined;
       let transport: Transport | undefined;
       return {
         start: (t) => {
           transport = t;
+          const report = (state: Transport['state']): void => {
+            activity?.report({
+              type: 'connection',
+              account: account.profile,
+              state,
+              at: Date.now(),
+            });
+          };
+          report(t.state);
+          unwatchConnection = t.subscribe((event) => {
+            if (event.type === 'connection') report(event.state);
+          });
           connected.set(account.profile, { account, transport: t });
           t.answerAgentRequests(agentRequestHandler(t, { allowed, skills, chat, memoryDir }));
           const rooms = roomsOn(config, account.network);
@@ -168,6 +184,7 @@ export async function createServeAgent(
           );
         },
         stop: () => {
+          unwatchConnection?.();
           detach?.();
           transport?.answerAgentRequests(undefined);
           connected.delete(account.profile);

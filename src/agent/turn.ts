@@ -16,6 +16,7 @@ import { ConversationMemory, systemPrompt } from './memory.ts';
 import { ReplyWriter } from './reply-writer.ts';
 import { SpendCapError, type SpendLedger } from './spend.ts';
 import type { Attachment } from '../transport/transport.ts';
+import type { ActivityFeed } from './activity.ts';
 import { saveAttachments, type ModelAccepts } from './attachments.ts';
 import type { ChatMessage } from './llm/types.ts';
 
@@ -47,6 +48,8 @@ export interface TurnDeps {
   readonly accepts: ModelAccepts;
   readonly confirmations: Confirmations;
   readonly log: (level: 'info' | 'warn' | 'debug', message: string) => void;
+  /** Where replies are reported (the dashboard, structured logs). */
+  readonly activity?: ActivityFeed;
 }
 
 /** The message a turn answers. */
@@ -90,6 +93,8 @@ export async function runChatTurn(
   );
   let partial = '';
   let text: string;
+  let tokens = 0;
+  const started = Date.now();
   try {
     const messages = await sessionWindow(
       memory.log,
@@ -149,6 +154,7 @@ export async function runChatTurn(
       fence: deps.fence,
     });
     text = result.text === '' ? '(The model gave no answer.)' : result.text;
+    tokens = result.usage.inputTokens + result.usage.outputTokens;
   } catch (error) {
     text = failureText(error, request.signal, timeout, partial, settings.turnTimeoutMs);
     deps.log(
@@ -158,6 +164,14 @@ export async function runChatTurn(
   } finally {
     typing?.stop();
   }
+  deps.activity?.report({
+    type: 'reply',
+    conversation: conversation.id,
+    text,
+    tokens,
+    ms: Date.now() - started,
+    at: Date.now(),
+  });
   if (request.silent === true) {
     memory.log.append({ role: 'assistant', content: text, ts: Date.now() });
     return text;

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { OptionValues } from 'commander';
+import { ActivityFeed, type AgentActivity } from '../../agent/activity.ts';
 import { loadServeConfig, type ServeConfig } from '../../agent/config.ts';
 import {
   createServeAgent,
@@ -39,6 +40,8 @@ export async function runServe(values: OptionValues, context: CliContext): Promi
   for (const warning of config?.warnings ?? []) output.warn(warning);
   const served = servedAccounts(config, context);
   const log = hostLog(output);
+  const activity = new ActivityFeed();
+  activity.subscribe(activityLog(log));
   const agent =
     config === undefined || workerOnly
       ? undefined
@@ -46,6 +49,7 @@ export async function runServe(values: OptionValues, context: CliContext): Promi
           config,
           served.map((s) => s.account),
           log,
+          activity,
         );
   // One account failing for good stops the others: a half-up agent is worse than a clear error.
   const stopAll = new AbortController();
@@ -69,6 +73,35 @@ export async function runServe(values: OptionValues, context: CliContext): Promi
       process.exit();
     }, EXIT_GRACE_MS).unref();
   }
+}
+
+/** Activity as log lines: replies and refusals at info, what people wrote only at debug (-v). */
+function activityLog(log: HostLog): (activity: AgentActivity) => void {
+  return (a) => {
+    switch (a.type) {
+      case 'reply':
+        log(
+          'info',
+          `replied in ${a.conversation} (${String(a.ms)} ms, ${String(a.tokens)} tokens)`,
+        );
+        return;
+      case 'message':
+        log(
+          'debug',
+          `message in ${a.conversation} from ${a.from} (${String(a.text.length)} characters)`,
+        );
+        return;
+      case 'command':
+        log('debug', `${a.command} in ${a.conversation}`);
+        return;
+      case 'connection':
+        log(a.state === 'online' ? 'info' : 'warn', `${a.account}: ${a.state}`);
+        return;
+      case 'refused':
+      case 'log':
+        return;
+    }
+  };
 }
 
 function readConfig(path: string | undefined, workerOnly: boolean): ServeConfig | undefined {
