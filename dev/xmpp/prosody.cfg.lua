@@ -29,6 +29,12 @@ http_ports = { @HTTP_PORT@ }
 http_interfaces = { "127.0.0.1" }
 https_ports = { }
 
+-- Send each stanza when it is written. Prosody leaves Nagle's algorithm on by default, so a
+-- small stanza written right after another waits for the client's delayed ACK: about 40 ms on
+-- a chat reply (bench/serve.ts). Agents exchange many small stanzas; docs/performance.md
+-- recommends the same setting for servers that host agents.
+network_settings = { nagle = false }
+
 local modules = {
   "roster"; "saslauth"; "disco"; "ping"; "version"; "time"; "uptime"; "pep";
   "smacks"; "mam"; "offline"; "carbons"; "blocklist"; "vcard_legacy";

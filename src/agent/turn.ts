@@ -220,8 +220,16 @@ function failureText(
   return `${prefix}Sorry, I could not get an answer from the language model (${why}). Your message is saved: send another message and I will pick it up.`;
 }
 
-/** Show "typing…" until stopped, renewed before Matrix's typing timeout runs out. */
+/** Typing shows only when a reply takes longer than this: a quick one needs no indicator. */
+const TYPING_AFTER_MS = 400;
+
+/**
+ * Show "typing…" once the turn has taken TYPING_AFTER_MS, renewed before Matrix's typing
+ * timeout runs out, until stopped. (A typing notice right before a quick reply costs a round
+ * trip on some servers: one stanza right after another can wait for the client's delayed ACK.)
+ */
 function keepTyping(transport: Conversation['transport'], target: Target): { stop(): void } {
+  let shown = false;
   const set = (on: boolean): void => {
     Promise.resolve()
       .then(() => transport.setTyping(target, on, { timeoutMs: 5000 }))
@@ -229,14 +237,19 @@ function keepTyping(transport: Conversation['transport'], target: Target): { sto
         // Best effort: a client that misses "typing" loses nothing.
       });
   };
-  set(true);
-  const timer = setInterval(() => {
+  let renew: NodeJS.Timeout | undefined;
+  const start = setTimeout(() => {
+    shown = true;
     set(true);
-  }, 20_000);
+    renew = setInterval(() => {
+      set(true);
+    }, 20_000);
+  }, TYPING_AFTER_MS);
   return {
     stop: () => {
-      clearInterval(timer);
-      set(false);
+      clearTimeout(start);
+      clearInterval(renew);
+      if (shown) set(false);
     },
   };
 }
