@@ -4,6 +4,7 @@
  * ChatAgent, attached to each connection as it comes up. Nothing here talks to a network or a
  * provider directly; it wires the parts that do.
  */
+import { lookup } from 'node:dns/promises';
 import { join, resolve } from 'node:path';
 import { resolvePaths } from '../config/paths.ts';
 import { WorkspaceList } from '../config/workspace-list.ts';
@@ -127,6 +128,8 @@ export async function createServeAgent(
     fallbackPrompt: fallbackPrompt(config.agent.name),
     fence: fenceUntrusted,
     accepts: model.accepts,
+    // Uploads (XEP-0363) usually live on the XMPP server itself, which may be on a private network.
+    attachmentHosts: new Set(config.server ? await addressesOf(config.server.host) : []),
     allowed,
     idleTimeoutMins: config.session.idleTimeoutMins,
     log,
@@ -197,6 +200,15 @@ export async function createServeAgent(
       await skills.close();
     },
   };
+}
+
+/** The addresses `host` resolves to; none when it does not resolve (links there stay refused). */
+async function addressesOf(host: string): Promise<string[]> {
+  try {
+    return (await lookup(host, { all: true })).map((a) => a.address);
+  } catch {
+    return [];
+  }
 }
 
 /** The configured rooms on one network: Matrix rooms start with # or !, the rest are MUCs. */

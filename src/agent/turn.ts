@@ -46,6 +46,8 @@ export interface TurnDeps {
   readonly fence: (content: string, source: string) => string;
   /** What the model reads besides text (attachments it cannot read are described instead). */
   readonly accepts: ModelAccepts;
+  /** Addresses attachment links may come from although private (the XMPP server's own uploads). */
+  readonly attachmentHosts?: ReadonlySet<string>;
   readonly confirmations: Confirmations;
   readonly log: (level: 'info' | 'warn' | 'debug', message: string) => void;
   /** Where replies are reported (the dashboard, structured logs). */
@@ -113,6 +115,9 @@ export async function runChatTurn(
         accepts: deps.accepts,
         fence: deps.fence,
         signal,
+        ...(deps.attachmentHosts
+          ? { allowAddress: (address: string) => deps.attachmentHosts?.has(address) === true }
+          : {}),
       });
       withAttachments(messages, saved.blocks);
     }
