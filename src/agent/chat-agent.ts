@@ -106,6 +106,7 @@ export class ChatAgent {
   async close(): Promise<void> {
     for (const stop of this.#unsubscribe.splice(0)) stop();
     await this.#queues.close();
+    this.#options.ledger.flush();
   }
 
   /** Run a chat turn for an agent protocol request (`chat` skill) and return the reply. */

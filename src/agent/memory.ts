@@ -146,14 +146,16 @@ export function systemPrompt(
   if (profile !== undefined) prompt += `\n\n## About this user\n${profile}`;
   const notes = memory.notes();
   if (notes !== undefined) prompt += `\n\n## Notes and memory\n${notes}`;
-  const date = now.toLocaleDateString('en-US', {
-    weekday: 'long',
-    month: 'long',
-    day: 'numeric',
-    year: 'numeric',
-  });
-  return `${prompt}\n\nCurrent date: ${date}`;
+  return `${prompt}\n\nCurrent date: ${DATE_FORMAT.format(now)}`;
 }
+
+/** `Wednesday, November 25, 2026`; built once (Intl formats are costly to create). */
+const DATE_FORMAT = new Intl.DateTimeFormat('en-US', {
+  weekday: 'long',
+  month: 'long',
+  day: 'numeric',
+  year: 'numeric',
+});
 
 /** A file's text when it exists and is not blank. */
 function textOf(path: string): string | undefined {

@@ -24,6 +24,9 @@ export class SpendCapError extends Error {
   }
 }
 
+/** The longest counts stay unwritten. */
+const FLUSH_MS = 1000;
+
 interface DayCounts {
   day: string;
   total: number;
@@ -36,6 +39,7 @@ export class SpendLedger {
   readonly #caps: SpendCaps;
   readonly #now: () => number;
   #counts: DayCounts;
+  #flushTimer: NodeJS.Timeout | undefined;
 
   constructor(file: string | undefined, caps: SpendCaps, now: () => number = Date.now) {
     this.#file = file;
@@ -67,7 +71,18 @@ export class SpendLedger {
     const tokens = usage.inputTokens + usage.outputTokens;
     counts.total += tokens;
     counts.people[person] = (counts.people[person] ?? 0) + tokens;
-    writeCounts(this.#file, counts);
+    // Written at most once a second (a rename per model call cost more than the agent's own
+    // work under load); a crash loses at most that second's counts.
+    this.#flushTimer ??= setTimeout(() => {
+      this.flush();
+    }, FLUSH_MS).unref();
+  }
+
+  /** Write the counts now (on shutdown, and a second after a change). */
+  flush(): void {
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+    writeCounts(this.#file, this.#counts);
   }
 
   /** Tokens used today by `person` and by everyone. */

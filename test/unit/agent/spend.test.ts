@@ -23,6 +23,7 @@ describe('spend caps', () => {
         /daily budget of 100 tokens/.test(e.message),
     );
     ledger.check('bob');
+    ledger.flush();
     assert.equal(statSync(file).mode & 0o777, 0o600);
     const restarted = new SpendLedger(file, caps, () => now);
     assert.throws(() => {
