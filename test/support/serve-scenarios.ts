@@ -255,6 +255,13 @@ args = ["${MCP_SERVER}"]
       assert.ok(!llm.requests.at(-1)?.toolResults.some((r) => r.content.includes('notes.txt')));
       await say(alice.transport, direct(), 'yes');
       await chat.waitFor(/^tool said: .*notes\.txt/s);
+      // The same, answered with a ✅ reaction on the question (XEP-0444, m.reaction).
+      await say(alice.transport, direct(), 'delete todo.md');
+      await chat.waitFor(/May I run test__delete_file .*todo\.md.*Reply yes or no/s);
+      const question = chat.idOf(/todo\.md.*Reply yes or no/s);
+      assert.ok(question);
+      await alice.transport.react(direct(), question, '✅');
+      await chat.waitFor(/^tool said: .*todo\.md/s);
     });
 
     it('lists its skills and runs one for a peer over the agent protocol', async () => {
