@@ -249,7 +249,11 @@ export interface WorkspaceInfo {
 export interface BlobRef {
   readonly uri: string;
   readonly size: number;
-  /** Lower-case hex sha256 of the bytes, checked on download. */
+  /**
+   * Lower-case hex sha256 of the bytes, checked on download. Empty for Matrix media another
+   * client sent (no plaintext hash in the event; `extra.unhashed`), which is checked by its size
+   * and the EncryptedFile's ciphertext hash instead.
+   */
   readonly sha256: string;
   readonly contentType?: string;
   readonly name?: string;

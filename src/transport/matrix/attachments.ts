@@ -8,6 +8,9 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 import { RefusedError, quote } from '../../errors.ts';
 import type { JsonObject } from '../transport.ts';
 
+/** A content URI in the media repository: `mxc://server/media-id`. */
+export const MXC = /^mxc:\/\/([^/]+)\/([A-Za-z0-9_-]+)$/;
+
 /** The `file` object of an encrypted attachment, as the spec names it. */
 export interface EncryptedFile {
   readonly url: string;

@@ -160,7 +160,8 @@ function messagesOf(
   const sender = event.getSender();
   if (!id || !sender || event.isState()) return [];
   const decoded = decodeTimelineEvent(event, ctx.encrypted(room.roomId), room.name);
-  if (!decoded) return [];
+  // Reactions are events, not messages: a page of history has none.
+  if (!decoded || decoded.type === 'reaction') return [];
   if (decoded.type === 'rejected') {
     // Live delivery reported it to listeners when it arrived; a read only leaves it out.
     ctx.log('debug', `history of ${room.name}: left out ${id} from ${sender}: ${decoded.reason}`);

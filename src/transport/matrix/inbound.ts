@@ -97,14 +97,14 @@ export class Inbound {
       ctx.directPeer(room.roomId) !== undefined
         ? { kind: 'direct', address: sender }
         : { kind: 'workspace', workspace: ctx.nameOf(room.roomId) };
-    const messages = inboundMessages(decoded, {
-      id,
-      from: sender,
-      target,
-      timestamp: event.getTs(),
-      delayed: event.getTs() < ctx.onlineSince(),
-    });
-    for (const message of messages) ctx.emit(message);
+    const common = { id, from: sender, target, timestamp: event.getTs() };
+    if (decoded.type === 'reaction') {
+      const { reactsTo, key } = decoded;
+      ctx.emit({ type: 'reaction', ...common, reactsTo, emojis: [key] });
+      return;
+    }
+    const delayed = event.getTs() < ctx.onlineSince();
+    for (const message of inboundMessages(decoded, { ...common, delayed })) ctx.emit(message);
   }
 }
 
@@ -120,6 +120,7 @@ export function decodeTimelineEvent(
 ): Decoded {
   const type = event.getType();
   const plaintext = event.getWireType() !== 'm.room.encrypted';
+  // Reactions are exempt: every client sends them in plaintext (reactions.ts).
   if (plaintext && roomEncrypted && (type.startsWith(EVENT_PREFIX) || type === 'm.room.message')) {
     const sender = event.getSender() ?? '';
     return {
@@ -135,12 +136,14 @@ export function decodeTimelineEvent(
  * (specs/protocol.md §4.1.1), each with the id `${eventId}#${index}`.
  */
 export function inboundMessages(
-  decoded: Exclude<Decoded, { type: 'rejected' } | undefined>,
+  decoded: Exclude<Decoded, { type: 'rejected' | 'reaction' } | undefined>,
   common: Omit<T.InboundMessage, 'type' | 'text' | 'payload'>,
 ): T.InboundMessage[] {
   switch (decoded.type) {
-    case 'text':
-      return [{ ...common, type: 'text', text: decoded.text }];
+    case 'text': {
+      const { type, ...text } = decoded;
+      return [{ ...common, type, ...text }];
+    }
     case 'payload':
       return [{ ...common, type: 'payload', payload: decoded.payload }];
     case 'batch':

@@ -43,6 +43,9 @@ import { assertValidOutbound } from '../payload.ts';
 import * as T from '../transport.ts';
 import { parseRoomReference, parseUserId, serverOf } from './address.ts';
 import { RoomOutbox } from './outbox.ts';
+import { assertMatrixText } from './chat-content.ts';
+import { encodeReaction, REACTION_TYPE } from './reactions.ts';
+import { sendTyping } from './typing.ts';
 import { whoami } from './account.ts';
 import { Inbound } from './inbound.ts';
 import { DirectRooms } from './direct.ts';
@@ -477,24 +480,61 @@ export class MatrixTransport implements T.Transport {
   ): Promise<T.SendReceipt> {
     if (this.#state === 'closed') throw new NetworkError('the transport is closed');
     assertValidOutbound(content);
-    if (target.kind === 'direct') parseUserId(target.address);
-    else parseRoomReference(target.workspace);
+    if (content.type === 'text') assertMatrixText(content);
     const txnId = `mxa-${randomUUID()}`;
     let roomId: string | undefined;
-    const what = target.kind === 'direct' ? target.address : target.workspace;
     try {
-      return await withDeadline(`delivery to ${what}`, options, async (signal) => {
+      return await withDeadline(`delivery to ${this.#checked(target)}`, options, async (signal) => {
         await this.#online(signal);
-        roomId =
-          target.kind === 'direct'
-            ? await this.#direct.roomFor(target.address, signal)
-            : this.#joinedRoom(target.workspace);
+        roomId = await this.#roomOf(target, signal);
         return this.#outbox(roomId).submit(content, txnId, signal);
       });
     } catch (error) {
       if (roomId) this.#cancelPending(roomId, txnId);
       throw error;
     }
+  }
+
+  /** Check a target's form (UsageError); its name in messages. */
+  #checked(target: T.Target): string {
+    return target.kind === 'direct'
+      ? parseUserId(target.address)
+      : parseRoomReference(target.workspace);
+  }
+
+  /** The room of a target: the joined workspace's, or the DM room (made when missing). */
+  async #roomOf(target: T.Target, signal: AbortSignal): Promise<string> {
+    return target.kind === 'direct'
+      ? this.#direct.roomFor(target.address, signal)
+      : this.#joinedRoom(target.workspace);
+  }
+
+  async setTyping(target: T.Target, typing: boolean, options?: T.WaitOptions): Promise<void> {
+    const name = this.#checked(target);
+    await withDeadline(`typing in ${name}`, options, async (signal) => {
+      await this.#online(signal);
+      // No DM room yet: there is no conversation to show it in, and none is made for it.
+      const roomId =
+        target.kind === 'direct'
+          ? this.#direct.existing(target.address)
+          : this.#joinedRoom(target.workspace);
+      if (roomId) await sendTyping(this.#client_(), roomId, name, typing);
+    });
+  }
+
+  async react(
+    target: T.Target,
+    messageId: string,
+    emoji: string,
+    options?: T.WaitOptions,
+  ): Promise<void> {
+    const content = encodeReaction(messageId, emoji);
+    const txnId = `mxa-${randomUUID()}`;
+    await withDeadline(`a reaction in ${this.#checked(target)}`, options, async (signal) => {
+      await this.#online(signal);
+      const roomId = await this.#roomOf(target, signal);
+      await this.#sendEvent(roomId, REACTION_TYPE, content, txnId, signal);
+    });
   }
 
   /** The room's queue of sends: in order, payloads that wait for the wire batched. */
@@ -587,15 +627,6 @@ export class MatrixTransport implements T.Transport {
   async askAgent(to: string, request: AgentAsk, options?: T.WaitOptions): Promise<T.AgentResponse> {
     return this.#agent.ask(parseUserId(to), request, options);
   }
-
-  // t-chat implements these
-  setTyping(): Promise<void> {
-    throw new Error('not on this branch');
-  }
-  react(): Promise<void> {
-    throw new Error('not on this branch');
-  }
-  // end of t-chat's
 
   // ── workspaces ──────────────────────────────────────────────────────────────────────────
 

@@ -9,15 +9,14 @@ import { sleep } from '../deadline.ts';
 import { sha256Hex } from '../payload.ts';
 import { backoffMs } from './sdk.ts';
 import type { BlobMeta, BlobRef, JsonObject } from '../transport.ts';
-import { decryptAttachment, encryptAttachment, encryptedFileOf } from './attachments.ts';
+import { decryptAttachment, encryptAttachment, encryptedFileOf, MXC } from './attachments.ts';
+import { expectedOf, isEncryptedRef } from './event-media.ts';
 
 /** What the media client needs from its transport. */
 export interface MediaAccess {
   readonly homeserver: string;
   readonly accessToken: string;
 }
-
-const MXC = /^mxc:\/\/([^/]+)\/([A-Za-z0-9_-]+)$/;
 
 async function request(
   access: MediaAccess,
@@ -113,7 +112,8 @@ export async function downloadBlob(
   if (!match?.[1] || !match[2]) {
     throw new RefusedError(`expected a blob URI like mxc://server/media-id, got ${quote(ref.uri)}`);
   }
-  const file = encryptedFileOf(ref.extra, ref.uri);
+  // Our own blobs are always encrypted; media from other clients may not be (event-media.ts).
+  const file = isEncryptedRef(ref) ? encryptedFileOf(ref.extra, ref.uri) : undefined;
   const where = `${encodeURIComponent(match[1])}/${encodeURIComponent(match[2])}`;
   let response = await request(
     access,
@@ -134,10 +134,15 @@ export async function downloadBlob(
     );
     if (response.status === 404) throw new RefusedError(`blob ${ref.uri} not found`);
   }
-  const plain = decryptAttachment(new Uint8Array(await response.arrayBuffer()), file);
-  if (plain.byteLength !== ref.size || sha256Hex(plain) !== ref.sha256) {
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  const plain = file ? decryptAttachment(bytes, file) : bytes;
+  const expected = expectedOf(ref);
+  if (
+    (expected.size !== undefined && plain.byteLength !== expected.size) ||
+    (expected.sha256 !== undefined && sha256Hex(plain) !== expected.sha256)
+  ) {
     throw new RefusedError(
-      `blob ${ref.uri} failed its integrity check: got ${String(plain.byteLength)} bytes with sha256 ${sha256Hex(plain)}, expected ${String(ref.size)} bytes with sha256 ${ref.sha256}`,
+      `blob ${ref.uri} failed its integrity check: got ${String(plain.byteLength)} bytes with sha256 ${sha256Hex(plain)}, expected ${String(expected.size ?? 'any number of')} bytes with sha256 ${expected.sha256 ?? '(unknown: media sent by another client)'}`,
     );
   }
   return new Uint8Array(plain.buffer, plain.byteOffset, plain.byteLength);

@@ -88,8 +88,8 @@ export class RoomOutbox {
   }
 
   async #sendOne(entry: Queued): Promise<void> {
-    const { type, content } = encodeOutbound(entry.content);
     try {
+      const { type, content } = encodeOutbound(entry.content);
       const id = await this.#ctx.sendEvent(type, content, entry.txnId, entry.signal);
       entry.done.resolve({ id });
     } catch (error) {

@@ -125,7 +125,8 @@ export function guardedFetch(isEncrypted: (roomId: string) => boolean): typeof f
     if (match?.[1] && match[2]) {
       const roomId = decodeURIComponent(match[1]);
       const type = decodeURIComponent(match[2]);
-      if (type !== 'm.room.encrypted' && isEncrypted(roomId)) {
+      // Reactions are the one exception the SDK itself makes (reactions.ts).
+      if (type !== 'm.room.encrypted' && type !== 'm.reaction' && isEncrypted(roomId)) {
         return Response.json(
           {
             errcode: PLAINTEXT_REFUSED,
