@@ -5,7 +5,7 @@
  *   between the serve agent (the built CLI, a zero-latency scripted model speaking Anthropic's
  *   wire format, replies sent whole) and an echo bot on the same transport
  *   (bench/echo-bot.ts). Budget: serve's p50 within 1.5× the echo bot's.
- * - throughput: 5 people send a burst each, as fast as they can; messages answered per second.
+ * - throughput: 16 people send a burst each, as fast as they can; messages answered per second.
  * - memory: the chat agent in-process on the in-memory network, after 1,000 conversations of
  *   one exchange each have gone idle: heap and RSS growth per conversation.
  *
@@ -34,8 +34,8 @@ import { createXmppTransport } from '../src/transport/xmpp/index.ts';
 const quick = process.argv.includes('--quick');
 const SAMPLES = quick ? 20 : 150;
 const WARMUP = quick ? 3 : 15;
-const PEOPLE = 5;
-const BURST = quick ? 10 : 60;
+const PEOPLE = 16;
+const BURST = quick ? 5 : 20;
 const CONVERSATIONS = quick ? 200 : 1000;
 const BUDGET = { ratio: 1.5 };
 const ECHO_BOT = fileURLToPath(new URL('./echo-bot.ts', import.meta.url));

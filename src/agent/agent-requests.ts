@@ -13,7 +13,8 @@ import type {
   SkillDescription,
   Transport,
 } from '../transport/transport.ts';
-import { bareAddress, type ChatAgent } from './chat-agent.ts';
+import type { ChatAgent } from './chat-agent.ts';
+import { bareAddress } from './chat-helpers.ts';
 import { ConversationMemory } from './memory.ts';
 import { CHAT_SKILL } from './native-skills.ts';
 import type { AgentSkill } from './skills/types.ts';

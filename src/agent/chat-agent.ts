@@ -7,14 +7,20 @@
  * polite refusal each), and a sender that keeps the agent in a reply loop.
  */
 import type {
-  Attachment,
   InboundMessage,
   ReactionEvent,
   ConfirmationEvent,
   Target,
   Transport,
 } from '../transport/transport.ts';
-import { humanSize, safeName } from './attachments.ts';
+import {
+  bareAddress,
+  isRoomAdmin,
+  loggedAttachment,
+  occupantName,
+  skillsText,
+} from './chat-helpers.ts';
+import { SeenMessages } from './seen-messages.ts';
 import { addressedTo, basicCommandReply, parseCommand, type Command } from './commands.ts';
 import { Confirmations } from './confirmations.ts';
 import { ConversationQueues } from './conversation-queue.ts';
@@ -61,6 +67,7 @@ export class ChatAgent {
   readonly #refused = new Set<string>();
   readonly #rooms = new Map<string, RoomSetting>();
   readonly #guard = new LoopGuard();
+  readonly #seen = new SeenMessages();
   readonly #unsubscribe: (() => void)[] = [];
 
   constructor(options: ChatAgentOptions) {
@@ -173,15 +180,8 @@ export class ChatAgent {
           };
     const person = conversation.room ? message.from : conversation.id;
     if (this.#confirmations.answerText(conversation.id, person, message.text)) return;
-    this.#options.activity?.report({
-      type: 'message',
-      conversation: conversation.id,
-      from: message.from,
-      text: message.text,
-      at: Date.now(),
-    });
     const memory = new ConversationMemory(this.#options.memoryDir, conversation.id);
-    if (memory.log.messages().some((m) => m.msgId === message.id)) {
+    if (this.#seen.has(conversation.id, message.id, memory)) {
       this.#options.log('debug', `already handled message ${message.id}; not answering again`);
       return;
     }
@@ -282,6 +282,14 @@ export class ChatAgent {
     text: string,
     message: Extract<InboundMessage, { type: 'text' }> | undefined,
   ): void {
+    // Reported only for what the agent will answer: the dashboard counts it as a turn to come.
+    this.#options.activity?.report({
+      type: 'message',
+      conversation: conversation.id,
+      from: person,
+      text,
+      at: Date.now(),
+    });
     void this.#queues.enqueue(conversation.id, async (signal) => {
       await runChatTurn(this.#turnDeps(), conversation, {
         sender: person,
@@ -380,63 +388,4 @@ export class ChatAgent {
     const person = event.target.kind === 'workspace' ? event.from : bareAddress(event.from);
     this.#confirmations.answerDecision(person, event.confirm, event.decision);
   }
-}
-
-/** An attachment as the session log records it before it is downloaded. */
-function loggedAttachment(a: Attachment): { filename: string; mime_type: string; size: string } {
-  return {
-    filename: safeName(a.name ?? 'file'),
-    mime_type: a.contentType ?? 'application/octet-stream',
-    size: a.size === undefined ? 'unknown' : humanSize(a.size),
-  };
-}
-
-/** `alice@example.org/phone` → `alice@example.org`; Matrix ids unchanged. */
-export function bareAddress(address: string): string {
-  if (address.startsWith('@')) return address;
-  const slash = address.indexOf('/');
-  return slash < 0 ? address : address.slice(0, slash);
-}
-
-/** The nick of an XMPP occupant (`room@muc/nick`), or a Matrix user id as it is. */
-function occupantName(address: string): string {
-  if (address.startsWith('@')) return address;
-  const slash = address.indexOf('/');
-  return slash < 0 ? address : address.slice(slash + 1);
-}
-
-async function isRoomAdmin(conversation: Conversation, person: string): Promise<boolean> {
-  const { transport, id } = conversation;
-  try {
-    const roles = await transport.roles(id, { timeoutMs: 10_000 });
-    const member = transport.members(id).find((m) => m.address === person);
-    // An XMPP occupant (room/nick) is known by the account the room reveals; elsewhere the
-    // sender is the account.
-    const account = member?.account ?? (person.startsWith(`${id}/`) ? undefined : person);
-    return account !== undefined && roles.some((r) => r.account === account && r.role === 'owner');
-  } catch {
-    return false;
-  }
-}
-
-function skillsText(
-  skills: readonly {
-    readonly name: string;
-    readonly description: string;
-    readonly destructive: boolean;
-  }[],
-): string {
-  if (skills.length === 0) return 'No skills are enabled: I can only chat.';
-  return [
-    'Skills:',
-    ...[...skills]
-      .sort((a, b) => a.name.localeCompare(b.name))
-      .map(
-        (s) => `  ${s.name}${s.destructive ? ' (asks first)' : ''} — ${firstLine(s.description)}`,
-      ),
-  ].join('\n');
-}
-
-function firstLine(text: string): string {
-  return text.split('\n')[0] ?? '';
 }

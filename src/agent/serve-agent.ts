@@ -10,7 +10,7 @@ import { resolvePaths } from '../config/paths.ts';
 import { WorkspaceList } from '../config/workspace-list.ts';
 import type { Network, Transport } from '../transport/transport.ts';
 import { isAllowed } from './access.ts';
-import type { ActivityFeed } from './activity.ts';
+import type { ActivityFeed, SpendSnapshot } from './activity.ts';
 import { agentRequestHandler } from './agent-requests.ts';
 import { ChatAgent, type RoomSetting } from './chat-agent.ts';
 import type { ServeConfig } from './config.ts';
@@ -44,6 +44,8 @@ export interface AgentAttachment {
 /** The running chat agent of `serve`. */
 export interface ServeAgent {
   attachment(account: ServeAccount): AgentAttachment;
+  /** Tokens used today by the whole agent, and its cap (0: none). */
+  spend(): SpendSnapshot;
   close(): Promise<void>;
 }
 
@@ -107,14 +109,15 @@ export async function createServeAgent(
         : accounts.map((a) => a.domain),
   };
   const allowed = (sender: string): boolean => isAllowed(sender, access);
+  const ledger = new SpendLedger(join(memoryDir, '.mx-agent-usage.json'), {
+    dailyTokens: limits.dailyTokens,
+    dailyTokensPerPerson: limits.dailyTokensPerPerson,
+  });
   const chat = new ChatAgent({
     memoryDir,
     complete,
     skills,
-    ledger: new SpendLedger(join(memoryDir, '.mx-agent-usage.json'), {
-      dailyTokens: limits.dailyTokens,
-      dailyTokensPerPerson: limits.dailyTokensPerPerson,
-    }),
+    ledger,
     settings: {
       maxToolRounds: limits.maxToolRounds,
       maxTokens: config.llm.maxTokensPerRequest,
@@ -155,6 +158,7 @@ export async function createServeAgent(
     }),
   });
   return {
+    spend: () => ({ total: ledger.used('').total, cap: limits.dailyTokens }),
     attachment: (account) => {
       let detach: (() => void) | undefined;
       let unwatchConnection: (() => void) | undefined;
@@ -162,17 +166,18 @@ export async function createServeAgent(
       return {
         start: (t) => {
           transport = t;
-          const report = (state: Transport['state']): void => {
+          const report = (state: Transport['state'], retryInMs?: number): void => {
             activity?.report({
               type: 'connection',
               account: account.profile,
               state,
+              ...(retryInMs === undefined ? {} : { retryInMs }),
               at: Date.now(),
             });
           };
           report(t.state);
           unwatchConnection = t.subscribe((event) => {
-            if (event.type === 'connection') report(event.state);
+            if (event.type === 'connection') report(event.state, event.retryInMs);
           });
           connected.set(account.profile, { account, transport: t });
           t.answerAgentRequests(agentRequestHandler(t, { allowed, skills, chat, memoryDir }));

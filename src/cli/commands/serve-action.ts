@@ -39,9 +39,20 @@ export async function runServe(values: OptionValues, context: CliContext): Promi
   const config = readConfig(stringOption(values, 'config'), workerOnly);
   for (const warning of config?.warnings ?? []) output.warn(warning);
   const served = servedAccounts(config, context);
-  const log = hostLog(output);
   const activity = new ActivityFeed();
-  activity.subscribe(activityLog(log));
+  // In a terminal, a live dashboard (log lines go into it); otherwise one log line per event.
+  const dashboard =
+    config !== undefined &&
+    !workerOnly &&
+    output.stdio.stdout.isTTY === true &&
+    !output.options.json &&
+    process.env.CI === undefined;
+  const log: HostLog = dashboard
+    ? (level, message) => {
+        activity.report({ type: 'log', level, message, at: Date.now() });
+      }
+    : hostLog(output);
+  if (!dashboard) activity.subscribe(activityLog(log));
   const agent =
     config === undefined || workerOnly
       ? undefined
@@ -51,6 +62,15 @@ export async function runServe(values: OptionValues, context: CliContext): Promi
           log,
           activity,
         );
+  const view =
+    dashboard && agent
+      ? (await import('../../ui/serve-dashboard.ts')).startServeDashboard({
+          name: config.agent.name,
+          feed: activity,
+          spend: () => agent.spend(),
+          stdout: process.stdout,
+        })
+      : undefined;
   // One account failing for good stops the others: a half-up agent is worse than a clear error.
   const stopAll = new AbortController();
   const signal = AbortSignal.any([context.signal, stopAll.signal]);
@@ -58,7 +78,7 @@ export async function runServe(values: OptionValues, context: CliContext): Promi
     const results = await Promise.allSettled(
       served.map(async (s) => {
         try {
-          await serveAccount(s, agent, { ...context, signal }, log);
+          await serveAccount(s, agent, { ...context, signal }, log, view !== undefined);
         } finally {
           stopAll.abort();
         }
@@ -67,6 +87,7 @@ export async function runServe(values: OptionValues, context: CliContext): Promi
     const failed = results.find((r) => r.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
   } finally {
+    view?.stop();
     await agent?.close();
     setTimeout(() => {
       output.warn('serve stopped but something kept the process alive; exiting');
@@ -192,6 +213,7 @@ async function serveAccount(
   agent: ServeAgent | undefined,
   context: CliContext,
   log: HostLog,
+  quiet: boolean,
 ): Promise<void> {
   const { profile } = served;
   const presence = agentPresence(profile, context.version, log);
@@ -206,10 +228,10 @@ async function serveAccount(
     log,
     companion: withChat(presence, chat),
     onReady: (readiness) => {
-      if (readiness.ready)
-        context.output.info(
-          `serving ${readiness.address} (${served.account.mode}${chat ? ', chat' : ', worker only'}); Ctrl-C stops`,
-        );
+      if (!readiness.ready) return;
+      const line = `serving ${readiness.address} (${served.account.mode}${chat ? ', chat' : ', worker only'}); Ctrl-C stops`;
+      if (quiet) log('info', line);
+      else context.output.info(line);
     },
   });
   if (ended.outcome === 'already-running')
