@@ -154,7 +154,7 @@ export class ChatAgent {
     return this.#confirmations.ask(
       bareAddress(from),
       bareAddress(from),
-      { ...question, risk: 'medium' },
+      { ...question, risk: 'medium', textOnly: transport.network === 'matrix' },
       (text, confirm) => transport.send(reply, { type: 'text', text, confirm }),
       { timeoutMs: this.#options.settings.confirmTimeoutMs, signal },
     );
@@ -381,8 +381,18 @@ export class ChatAgent {
 
   #onReaction(event: ReactionEvent): void {
     const person = event.target.kind === 'workspace' ? event.from : bareAddress(event.from);
-    this.#confirmations.answerReaction(person, event.reactsTo, event.emojis);
+    const answered = this.#confirmations.answerReaction(
+      person,
+      event.reactsTo,
+      event.emojis,
+      event.forgeable === true,
+    );
+    this.#options.log(
+      'debug',
+      `reaction ${event.emojis.join(' ')} from ${event.from} to ${event.reactsTo}${answered ? ': answers a confirmation' : ` (waiting: ${this.#confirmations.describe().join(', ') || 'none'})`}`,
+    );
   }
+
 
   #onConfirmation(event: ConfirmationEvent): void {
     const person = event.target.kind === 'workspace' ? event.from : bareAddress(event.from);

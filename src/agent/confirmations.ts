@@ -27,9 +27,23 @@ const NO = new Set(['no', 'n', 'deny', '/deny', '/no', 'cancel', 'reject']);
 const YES_REACTIONS = new Set(['✅', '👍', '✔️', '☑️']);
 const NO_REACTIONS = new Set(['❌', '👎', '🚫', '✖️']);
 
+/** How long a reaction to a message we are still sending is kept for it. */
+const EARLY_MS = 30_000;
+
+/** A reaction that came before the send of the question it answers had resolved. */
+interface EarlyReaction {
+  readonly person: string;
+  readonly messageId: string;
+  readonly emojis: readonly string[];
+  readonly forgeable: boolean;
+  readonly at: number;
+}
+
 /** The open confirmation requests of an agent. */
 export class Confirmations {
   readonly #pending = new Map<string, Pending>();
+  /** Reactions the person sent before our send resolved (XMPP resolves on the server's ack). */
+  #early: EarlyReaction[] = [];
 
   /**
    * Ask `person` in `conversation`; resolves true for yes, false for no, expiry or abort.
@@ -41,6 +55,8 @@ export class Confirmations {
       readonly text: string;
       readonly action: string;
       readonly risk?: ConfirmRequest['risk'];
+      /** True where a ✅ reaction cannot count as yes (Matrix: reactions are not encrypted). */
+      readonly textOnly?: boolean;
     },
     send: SendConfirm,
     options: { readonly timeoutMs: number; readonly signal: AbortSignal },
@@ -63,10 +79,17 @@ export class Confirmations {
     try {
       const minutes = Math.max(1, Math.round(options.timeoutMs / 60_000));
       const receipt = await send(
-        `${question.text}\nReply yes or no (or react ✅ / ❌) within ${String(minutes)} min; no answer means no.`,
-        { id, action: question.action, expires, ...(question.risk ? { risk: question.risk } : {}) },
+        `${question.text}\nReply yes or no ${question.textOnly === true ? '(a ❌ reaction also says no)' : '(or react ✅ / ❌)'} within ${String(minutes)} min; no answer means no.`,
+        {
+          id,
+          action: question.action,
+          expires,
+          ...(question.risk ? { risk: question.risk } : {}),
+        },
       );
       entry.messageId = receipt.id;
+      for (const early of this.#takeEarly(receipt.id))
+        this.answerReaction(early.person, early.messageId, early.emojis, early.forgeable);
       return await answer;
     } catch {
       return false;
@@ -91,16 +114,38 @@ export class Confirmations {
     return true;
   }
 
-  /** A reaction on one of our messages: true when it answered a pending request. */
-  answerReaction(person: string, messageId: string, emojis: readonly string[]): boolean {
+  /**
+   * A reaction on one of our messages: true when it answered a pending request. A `forgeable`
+   * one (a plaintext Matrix reaction the homeserver could have made up) may only say no.
+   */
+  answerReaction(
+    person: string,
+    messageId: string,
+    emojis: readonly string[],
+    forgeable = false,
+  ): boolean {
     for (const entry of this.#pending.values()) {
       if (entry.messageId !== messageId || entry.person !== person) continue;
-      if (emojis.some((e) => YES_REACTIONS.has(e))) entry.settle(true);
+      if (!forgeable && emojis.some((e) => YES_REACTIONS.has(e))) entry.settle(true);
       else if (emojis.some((e) => NO_REACTIONS.has(e))) entry.settle(false);
       else return false;
       return true;
     }
+    const sending = [...this.#pending.values()].some(
+      (e) => e.person === person && e.messageId === undefined,
+    );
+    if (sending) {
+      const now = Date.now();
+      this.#early = this.#early.filter((e) => now - e.at < EARLY_MS);
+      this.#early.push({ person, messageId, emojis, forgeable, at: now });
+    }
     return false;
+  }
+
+  #takeEarly(messageId: string): EarlyReaction[] {
+    const taken = this.#early.filter((e) => e.messageId === messageId);
+    this.#early = this.#early.filter((e) => e.messageId !== messageId);
+    return taken;
   }
 
   /** A structured answer naming the request id. */
@@ -109,6 +154,11 @@ export class Confirmations {
     if (entry?.person !== person) return false;
     entry.settle(decision === 'approve');
     return true;
+  }
+
+  /** What is waiting, for logs: `person → message id`. */
+  describe(): string[] {
+    return [...this.#pending.values()].map((e) => `${e.person} → ${e.messageId ?? '(sending)'}`);
   }
 
   /** True while `person` has a request waiting in `conversation`. */

@@ -151,6 +151,7 @@ export async function runChatTurn(
           {
             text: `May I run ${skill.name} with ${JSON.stringify(input)}?`,
             action: skill.name,
+            textOnly: transport.network === 'matrix',
             risk: 'medium',
           },
           (question, confirm) => transport.send(reply, { type: 'text', text: question, confirm }),

@@ -110,6 +110,11 @@ export interface ReactionEvent {
   readonly reactsTo: string;
   /** The emojis the sender now has on that message (XEP-0444 replaces; Matrix adds one). */
   readonly emojis: readonly string[];
+  /**
+   * True when the server could have made it up: a Matrix reaction travels in plaintext even in
+   * an encrypted room (clients do not encrypt `m.reaction`). Never take such a one as consent.
+   */
+  readonly forgeable?: boolean;
   readonly timestamp: number;
 }
 

@@ -109,7 +109,7 @@ name = "test"
 command = "${process.execPath}"
 args = ["${MCP_SERVER}"]
 `,
-        { env: account.env },
+        { env: account.env, ...(process.env.MX_AGENT_SERVE_DEBUG === '1' ? { args: ['-v'] } : {}) },
       );
     });
 
@@ -255,13 +255,30 @@ args = ["${MCP_SERVER}"]
       assert.ok(!llm.requests.at(-1)?.toolResults.some((r) => r.content.includes('notes.txt')));
       await say(alice.transport, direct(), 'yes');
       await chat.waitFor(/^tool said: .*notes\.txt/s);
-      // The same, answered with a ✅ reaction on the question (XEP-0444, m.reaction).
+      // Answered with a reaction on the question (XEP-0444, m.reaction). On Matrix reactions
+      // travel in plaintext, so there ✅ cannot mean yes (the homeserver could fake it) and the
+      // question says so; ❌ still says no.
       await say(alice.transport, direct(), 'delete todo.md');
       await chat.waitFor(/May I run test__delete_file .*todo\.md.*Reply yes or no/s);
       const question = chat.idOf(/todo\.md.*Reply yes or no/s);
       assert.ok(question);
-      await alice.transport.react(direct(), question, '✅');
-      await chat.waitFor(/^tool said: .*todo\.md/s);
+      if (alice.transport.network === 'matrix') {
+        assert.match(
+          chat.messages().find((m) => m.includes('todo.md')) ?? '',
+          /a ❌ reaction also says no/,
+        );
+        await alice.transport.react(direct(), question, '✅');
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        assert.ok(
+          !chat.messages().some((m) => /^tool said: .*todo\.md/s.test(m)),
+          'a plaintext ✅ ran it',
+        );
+        await alice.transport.react(direct(), question, '❌');
+        await chat.waitFor(/^tool said: .*did not confirm/s);
+      } else {
+        await alice.transport.react(direct(), question, '✅');
+        await chat.waitFor(/^tool said: .*todo\.md/s);
+      }
     });
 
     it('lists its skills and runs one for a peer over the agent protocol', async () => {

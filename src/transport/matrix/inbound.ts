@@ -100,7 +100,15 @@ export class Inbound {
     const common = { id, from: sender, target, timestamp: event.getTs() };
     if (decoded.type === 'reaction') {
       const { reactsTo, key } = decoded;
-      ctx.emit({ type: 'reaction', ...common, reactsTo, emojis: [key] });
+      // Sent in plaintext (as every client does), so the homeserver could have made it up.
+      const forgeable = event.getWireType() !== 'm.room.encrypted' && ctx.encrypted(room.roomId);
+      ctx.emit({
+        type: 'reaction',
+        ...common,
+        reactsTo,
+        emojis: [key],
+        ...(forgeable ? { forgeable: true } : {}),
+      });
       return;
     }
     const delayed = event.getTs() < ctx.onlineSince();

@@ -154,3 +154,48 @@ describe('confirmations', () => {
     assert.equal(await asked, true);
   });
 });
+
+describe('confirmations by a reaction the server could have forged', () => {
+  it('a plaintext ✅ is not consent, a plaintext ❌ is still a no', async () => {
+    const c = new Confirmations();
+    const signal = new AbortController().signal;
+    let text = '';
+    const asked = c.ask(
+      'a',
+      'alice',
+      { text: 'Delete?', action: 'delete', textOnly: true },
+      (t) => {
+        text = t;
+        return Promise.resolve({ id: 'q' });
+      },
+      { timeoutMs: 5000, signal },
+    );
+    await sleep(1);
+    assert.match(text, /a ❌ reaction also says no/);
+    assert.equal(c.answerReaction('alice', 'q', ['✅'], true), false);
+    assert.equal(c.answerReaction('alice', 'q', ['❌'], true), true);
+    assert.equal(await asked, false);
+  });
+});
+
+describe('a reaction that overtakes the send of its question', () => {
+  it('is kept and answers once the send resolves', async () => {
+    const c = new Confirmations();
+    let release: () => void = () => undefined;
+    const sent = new Promise<void>((resolve) => (release = resolve));
+    const asked = c.ask(
+      'a',
+      'alice',
+      { text: 'Delete?', action: 'delete' },
+      async () => {
+        await sent;
+        return { id: 'q' };
+      },
+      { timeoutMs: 5000, signal: new AbortController().signal },
+    );
+    await sleep(1);
+    assert.equal(c.answerReaction('alice', 'q', ['✅']), false);
+    release();
+    assert.equal(await asked, true);
+  });
+});
