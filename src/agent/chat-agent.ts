@@ -393,7 +393,6 @@ export class ChatAgent {
     );
   }
 
-
   #onConfirmation(event: ConfirmationEvent): void {
     const person = event.target.kind === 'workspace' ? event.from : bareAddress(event.from);
     this.#confirmations.answerDecision(person, event.confirm, event.decision);

@@ -65,3 +65,8 @@ export function skillsText(
 function firstLine(text: string): string {
   return text.split('\n')[0] ?? '';
 }
+
+/** True when `address` appears in what the person wrote, so messaging it was their idea. */
+export function namedBy(request: string | undefined, address: string): boolean {
+  return request !== undefined && request.toLowerCase().includes(address.toLowerCase());
+}

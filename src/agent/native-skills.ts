@@ -6,6 +6,8 @@
  */
 import { discoverAgents, type DiscoverySource } from '../discovery/discover.ts';
 import type { JsonObject, SkillDescription, Transport } from '../transport/transport.ts';
+import { shareContextSkill } from './share-skill.ts';
+import { namedBy } from './chat-helpers.ts';
 import type { AgentSkill, SkillContext, SkillResult } from './skills/types.ts';
 
 /** The agent protocol skill every serve agent offers: one chat turn, answered in the result. */
@@ -31,9 +33,9 @@ export interface PeerAccess {
   transportFor(address: string): Transport | undefined;
 }
 
-/** `list_peers` and `ask_agent`. */
+/** `list_peers`, `ask_agent` and `share_context`. */
 export function nativeSkills(peers: PeerAccess): AgentSkill[] {
-  return [listPeers(peers), askAgent(peers)];
+  return [listPeers(peers), askAgent(peers), shareContextSkill((a) => peers.transportFor(a))];
 }
 
 function listPeers(peers: PeerAccess): AgentSkill {
@@ -110,9 +112,4 @@ async function ask(
   if (answer.kind !== 'result')
     return { content: `${agent} answered with something other than a result.`, isError: true };
   return { content: answer.text, untrusted: { source: `agent ${agent}` } };
-}
-
-/** True when `address` appears in what the person wrote, so messaging it was their idea. */
-export function namedBy(request: string | undefined, address: string): boolean {
-  return request !== undefined && request.toLowerCase().includes(address.toLowerCase());
 }

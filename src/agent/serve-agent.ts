@@ -8,7 +8,7 @@ import { lookup } from 'node:dns/promises';
 import { join, resolve } from 'node:path';
 import { resolvePaths } from '../config/paths.ts';
 import { WorkspaceList } from '../config/workspace-list.ts';
-import type { Network, Transport } from '../transport/transport.ts';
+import type { Network, SkillDescription, Transport } from '../transport/transport.ts';
 import { isAllowed } from './access.ts';
 import type { ActivityFeed, SpendSnapshot } from './activity.ts';
 import { agentRequestHandler } from './agent-requests.ts';
@@ -17,7 +17,7 @@ import type { ServeConfig } from './config.ts';
 import { createModel } from './llm/index.ts';
 import { completeWithRetries } from './llm/retry.ts';
 import type { ModelRequest } from './llm/types.ts';
-import { nativeSkills } from './native-skills.ts';
+import { CHAT_SKILL, nativeSkills } from './native-skills.ts';
 import { fenceUntrusted } from './skills/fence.ts';
 import { SkillRegistry } from './skills/registry.ts';
 import { SpendLedger } from './spend.ts';
@@ -46,6 +46,8 @@ export interface ServeAgent {
   attachment(account: ServeAccount): AgentAttachment;
   /** Tokens used today by the whole agent, and its cap (0: none). */
   spend(): SpendSnapshot;
+  /** The skills it offers (the agent protocol's `chat`, then the registry's), for its card. */
+  skills(): readonly SkillDescription[];
   close(): Promise<void>;
 }
 
@@ -159,6 +161,7 @@ export async function createServeAgent(
   });
   return {
     spend: () => ({ total: ledger.used('').total, cap: limits.dailyTokens }),
+    skills: () => [CHAT_SKILL, ...skills.describe()],
     attachment: (account) => {
       let detach: (() => void) | undefined;
       let unwatchConnection: (() => void) | undefined;

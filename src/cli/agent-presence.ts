@@ -29,17 +29,33 @@ export function heartbeatInterval(value = process.env.MX_AGENT_HEARTBEAT_MS): nu
   return millisecondsSetting('MX_AGENT_HEARTBEAT_MS', value, DEFAULT_HEARTBEAT_MS);
 }
 
+/** What `mx-agent serve` adds to the card: it is a `serve` agent, with its chat skills. */
+export interface Serving {
+  readonly skills: () => readonly Skill[];
+  /** Addresses beyond the login profiles' (an agent.toml [server] account). */
+  readonly addresses: readonly AgentAddress[];
+  readonly since: number;
+}
+
 /** This agent's card as it stands now. */
-export function currentCard(version: string, heartbeatMs = heartbeatInterval()): AgentCard {
+export function currentCard(
+  version: string,
+  heartbeatMs = heartbeatInterval(),
+  serving?: Serving,
+): AgentCard {
   const paths = resolvePaths();
   const settings = new AgentSettingsStore(paths).read();
   const profiles = openProfileStore().list();
   const files = securityFiles(paths);
   const key = loadOrCreateSigningKey(files.keyDir);
-  return buildCard(settings, {
-    addresses: profiles.map(addressOf),
+  const addresses = profiles.map(addressOf);
+  for (const extra of serving?.addresses ?? [])
+    if (!addresses.some((a) => a.network === extra.network && a.address === extra.address))
+      addresses.push(extra);
+  return buildCard(serving ? { ...settings, kind: 'serve' } : settings, {
+    addresses,
     signingKey: { fingerprint: key.fingerprint, publicRaw: key.publicRaw },
-    tools: policyTools(files.policy),
+    tools: [...policyTools(files.policy), ...(serving?.skills() ?? [])],
     version,
     heartbeatMs,
     updated: Math.floor(
@@ -47,6 +63,7 @@ export function currentCard(version: string, heartbeatMs = heartbeatInterval()):
         mtime(join(paths.config, 'agent.json')),
         mtime(join(paths.config, 'profiles.json')),
         mtime(files.policy),
+        serving?.since ?? 0,
       ),
     ),
   });
@@ -65,11 +82,16 @@ function policyTools(file: string): Skill[] {
  * The host companion of `profile`: the agent present in its workspaces (card, heartbeats),
  * and the worker that serves peers' task requests (deny by default, docs/security.md).
  */
-export function agentPresence(profile: Profile, version: string, log: HostLog): HostCompanion {
+export function agentPresence(
+  profile: Profile,
+  version: string,
+  log: HostLog,
+  serving?: Serving,
+): HostCompanion {
   const heartbeatMs = heartbeatInterval();
   const workspaces = new WorkspaceList(resolvePaths());
   const announcer = new Announcer({
-    card: () => currentCard(version, heartbeatMs),
+    card: () => currentCard(version, heartbeatMs, serving),
     workspaces: () => workspaces.of(profile.name),
     log,
   });

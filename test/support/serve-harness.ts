@@ -172,6 +172,13 @@ export function serveScript(
     const text = request.lastUserText.slice(request.lastUserText.lastIndexOf('\n') + 1);
     const fetch = /fetch (\S+)/.exec(text);
     if (fetch) return { toolCalls: [{ name: 'url_fetch', input: { url: fetch[1] } }] };
+    const share = /share the plan with (\S+)/.exec(text);
+    if (share)
+      return {
+        toolCalls: [
+          { name: 'share_context', input: { to: share[1], notes: 'the plan: ship on Friday' } },
+        ],
+      };
     const ask = /ask agent (\S+)/.exec(text);
     if (ask)
       return {

@@ -307,6 +307,19 @@ args = ["${MCP_SERVER}"]
       assert.equal(refused.kind, 'error');
     });
 
+    it('shares context with a person it was told to, as a context.share payload', async () => {
+      const chat = chatWith(alice);
+      const shared = new Promise<string>((resolve) => {
+        bob.transport.subscribe((event) => {
+          if (event.type === 'payload' && event.payload.kind === 'context.share')
+            resolve(JSON.stringify(event.payload.body));
+        });
+      });
+      await say(alice.transport, direct(), `share the plan with ${bob.address}`);
+      await chat.waitFor(/^tool said: Shared ctx-\w+ with /);
+      assert.match(await shared, /ship on Friday/);
+    });
+
     it('in a room, records everything and answers only when addressed', async () => {
       const target = await net.roomTarget(alice.transport, room);
       const chat = new Conversation(

@@ -216,7 +216,23 @@ async function serveAccount(
   quiet: boolean,
 ): Promise<void> {
   const { profile } = served;
-  const presence = agentPresence(profile, context.version, log);
+  const presence = agentPresence(
+    profile,
+    context.version,
+    log,
+    agent
+      ? {
+          skills: () =>
+            agent.skills().map((s) => ({
+              name: s.name,
+              description: s.description,
+              inputSchema: s.inputSchema,
+            })),
+          addresses: [{ network: profile.network, address: accountId(profile) }],
+          since: Date.now(),
+        }
+      : undefined,
+  );
   const chat = agent?.attachment(served.account);
   const ended = await runHostProcess({
     files: sessionFiles(profile.name, resolvePaths()),

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -198,5 +198,40 @@ describe('the chat agent', () => {
     await owner.t.send(club, { type: 'text', text: 'bot: /forget' });
     await until(() => replies.length === 2);
     assert.match(replies[1] ?? '', /^Erased: /);
+  });
+
+  it('saves attachments under files/, logs them as Fluux does, and hands text files to the model fenced', async () => {
+    const alice = await r.person('alice');
+    const ref = await alice.t.putBlob(new TextEncoder().encode('line one\nline two'), {
+      name: 'notes.txt',
+      contentType: 'text/plain',
+    });
+    const image = await alice.t.putBlob(new Uint8Array([137, 80, 78, 71]), {
+      name: 'cat.png',
+      contentType: 'image/png',
+    });
+    await alice.t.postAsClient(toBot, {
+      text: 'see attached',
+      attachments: [
+        { ref, name: 'notes.txt', contentType: 'text/plain', size: 18 },
+        { ref: image, name: '../../cat.png', contentType: 'image/png', size: 4 },
+      ],
+    });
+    await until(() => alice.texts.length === 1);
+    const content = JSON.stringify(r.asked[0]?.messages.at(-1)?.content);
+    assert.match(content, /\[attachment notes\.txt\] line one\\nline two/);
+    // The model here takes no images: it is told what it cannot see.
+    assert.match(content, /attached __\.\._cat\.png \(image\/png, 4B\), which you cannot read/);
+    const files = readdirSync(join(r.dir, 'fake:alice', 'files'));
+    assert.equal(files.length, 2);
+    assert.ok(
+      files.every((f) => /^[0-9a-f-]{36}_[A-Za-z0-9._-]+$/.test(f)),
+      files.join(),
+    );
+    const history = readFileSync(join(r.dir, 'fake:alice', 'history.jsonl'), 'utf8');
+    assert.match(
+      history,
+      /"attachments":\[\{"filename":"notes\.txt","mime_type":"text\/plain","size":"18B"\}/,
+    );
   });
 });
