@@ -2,12 +2,12 @@
  * The live dashboard of `mx-agent serve` in a terminal (ink): a header with the agent's uptime,
  * replies and tokens today, then its connections, its conversations (most recently active
  * first) and its recent log lines, fitted to the terminal. The activity feed folds into a model
- * (serve-dashboard-model.ts); this file only draws it, at most every RENDER_MS and once a second
- * for the clocks. No raw mode: Ctrl-C stays a SIGINT that stops the agent, as without the view.
+ * (serve-dashboard-model.ts); this file only draws it (live-view.ts decides when). No raw mode: Ctrl-C stays a SIGINT that stops the agent, as without the view.
  * Plain `createElement` calls: the sources stay runnable by Node's type stripping.
  */
-import { Box, Text, render } from 'ink';
+import { Box, Text } from 'ink';
 import { createElement as h, type ReactElement } from 'react';
+import { startLiveView } from './live-view.ts';
 import type { ActivityFeed, SpendSnapshot } from '../agent/activity.ts';
 import {
   CONNECTION_STYLE,
@@ -55,7 +55,6 @@ export interface ServeDashboard {
 }
 
 /** Redraw at most this often while activity pours in. */
-const RENDER_MS = 100;
 /** Rows that are not items: the header, three section titles, the line the cursor rests on. */
 const CHROME_ROWS = 5;
 /** Columns kept for a conversation's text and a connection's state before ids are clipped. */
@@ -74,24 +73,10 @@ export function startServeDashboard(options: ServeDashboardOptions): ServeDashbo
       columns: options.stdout.columns ?? 80,
       rows: options.stdout.rows ?? 24,
     });
-  const app = render(frame(), {
-    stdout: options.stdout,
-    exitOnCtrlC: false,
-    ...(options.interactive === undefined ? {} : { interactive: options.interactive }),
-  });
-  let pending: NodeJS.Timeout | undefined;
-  const draw = (): void => {
-    clearTimeout(pending);
-    pending = undefined;
-    app.rerender(frame());
-  };
-  // Timers are unref'd: a dashboard left running must not keep the process alive.
-  const clock = setInterval(draw, 1000).unref();
-  // Ink redraws on a resize, but only the frame it has: the rows that fit are decided here.
-  options.stdout.on('resize', draw);
+  const view = startLiveView(options.stdout, frame, options.interactive);
   const unsubscribe = options.feed.subscribe((activity) => {
     model = reduceActivity(model, activity);
-    pending ??= setTimeout(draw, RENDER_MS).unref();
+    view.changed();
   });
   let stopped = false;
   return {
@@ -99,10 +84,8 @@ export function startServeDashboard(options: ServeDashboardOptions): ServeDashbo
       if (stopped) return;
       stopped = true;
       unsubscribe();
-      clearInterval(clock);
-      options.stdout.off('resize', draw);
-      draw();
-      app.unmount();
+      // The last frame is written synchronously; ink's exit needs no waiting for.
+      void view.finish();
     },
   };
 }

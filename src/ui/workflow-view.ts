@@ -1,13 +1,14 @@
 /**
  * The live view of `workflow run` in a terminal (ink): the DAG's jobs with their state, agent,
  * attempt, duration and last output line, under a header with the run's counts and elapsed time.
- * The run's events fold into a model (workflow-view-model.ts); this file only draws it, at most
- * every RENDER_MS and once a second for the running clocks. Ctrl-C is left to the terminal: no
+ * The run's events fold into a model (workflow-view-model.ts); this file only draws it
+ * (live-view.ts decides when: after changes, and once a second for the running clocks). Ctrl-C is left to the terminal: no
  * raw mode, so it stays a SIGINT that cancels the run, as without the view.
  * Plain `createElement` calls: the sources stay runnable by Node's type stripping.
  */
-import { Box, Text, render } from 'ink';
+import { Box, Text } from 'ink';
 import { createElement as h, type ReactElement } from 'react';
+import { startLiveView } from './live-view.ts';
 import type { RunEvent } from '../workflow/orchestrator.ts';
 import type { Workflow } from '../workflow/workflow-types.ts';
 import {
@@ -57,7 +58,6 @@ export interface WorkflowView {
 }
 
 /** Redraw at most this often while events pour in. */
-const RENDER_MS = 100;
 /** Rows that are not jobs: two header lines, the footer, and the line the cursor rests on. */
 const CHROME_ROWS = 4;
 const TONE_STYLE: Readonly<Record<DetailTone, { color?: string; dimColor?: boolean }>> = {
@@ -78,37 +78,17 @@ export function startWorkflowView(options: WorkflowViewOptions): WorkflowView {
       columns: options.stdout.columns ?? 80,
       rows: options.stdout.rows ?? 24,
     });
-  const app = render(frame(), {
-    stdout: options.stdout,
-    exitOnCtrlC: false,
-    ...(options.interactive === undefined ? {} : { interactive: options.interactive }),
-  });
-  let pending: NodeJS.Timeout | undefined;
-  const draw = (): void => {
-    clearTimeout(pending);
-    pending = undefined;
-    app.rerender(frame());
-  };
-  // Timers are unref'd: a view someone forgot to finish must not keep the process alive.
-  const clock = setInterval(draw, 1000).unref();
-  // Ink redraws on a resize, but only the frame it has: the rows that fit are decided here.
-  options.stdout.on('resize', draw);
-  let finished: Promise<void> | undefined;
+  const view = startLiveView(options.stdout, frame, options.interactive);
+  let finished = false;
   return {
     onEvent: (event) => {
-      if (finished !== undefined) return;
+      if (finished) return;
       model = reduceRunEvent(model, options.workflow, event, now());
-      pending ??= setTimeout(draw, RENDER_MS).unref();
+      view.changed();
     },
     done: () => {
-      finished ??= (async () => {
-        clearInterval(clock);
-        options.stdout.off('resize', draw);
-        draw();
-        app.unmount();
-        await app.waitUntilExit();
-      })();
-      return finished;
+      finished = true;
+      return view.finish();
     },
   };
 }
