@@ -267,9 +267,7 @@ async function memory(): Promise<unknown> {
     },
   });
   await agent.attach(agentTransport, []);
-  const people = Array.from({ length: CONVERSATIONS }, (_, i) =>
-    net.transport(`p${String(i)}`),
-  );
+  const people = Array.from({ length: CONVERSATIONS }, (_, i) => net.transport(`p${String(i)}`));
   await Promise.all(people.map((p) => p.connect()));
   gc?.();
   const before = process.memoryUsage();
