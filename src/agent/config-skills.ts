@@ -61,6 +61,8 @@ export interface SkillsConfig {
   readonly urlFetchOptions: UrlFetchConfig;
   /** The MCP servers to start: none when `[skills.mcp]` is absent or `enabled = false`. */
   readonly mcp: readonly McpServerConfig[];
+  /** Ours: `[skills.workflow] dir`, the workflow files `run_workflow` may run (none: no skill). */
+  readonly workflowDir?: string;
 }
 
 const NAME = /^[A-Za-z0-9_-]{1,32}$/;
@@ -75,9 +77,12 @@ export function readSkills(r: Reader, t: Table): SkillsConfig {
     'memory',
     'url_fetch',
     'mcp',
+    'workflow',
     'max_tool_rounds',
     'max_execution_time',
   ]);
+  const workflow = r.table('skills.workflow', t.workflow);
+  r.known('skills.workflow', workflow, ['dir']);
   const memory = r.table('skills.memory', t.memory);
   r.known('skills.memory', memory, ['enabled']);
   const fetch = r.table('skills.url_fetch', t.url_fetch);
@@ -111,6 +116,9 @@ export function readSkills(r: Reader, t: Table): SkillsConfig {
       allowAddresses: addresses(r, 'skills.url_fetch.allow_addresses', fetch.allow_addresses),
     },
     mcp: t.mcp === undefined ? [] : readMcp(r, r.table('skills.mcp', t.mcp)),
+    ...(workflow.dir === undefined
+      ? {}
+      : { workflowDir: r.text('skills.workflow.dir', workflow.dir) }),
   };
 }
 

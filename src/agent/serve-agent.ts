@@ -8,6 +8,7 @@ import { lookup } from 'node:dns/promises';
 import { join, resolve } from 'node:path';
 import { resolvePaths } from '../config/paths.ts';
 import { WorkspaceList } from '../config/workspace-list.ts';
+import type { DiscoverySource } from '../discovery/discover.ts';
 import type { Network, SkillDescription, Transport } from '../transport/transport.ts';
 import { isAllowed } from './access.ts';
 import type { ActivityFeed, SpendSnapshot } from './activity.ts';
@@ -18,6 +19,7 @@ import { createModel } from './llm/index.ts';
 import { completeWithRetries } from './llm/retry.ts';
 import type { ModelRequest } from './llm/types.ts';
 import { CHAT_SKILL, nativeSkills } from './native-skills.ts';
+import { runWorkflowSkill } from './workflow-skill.ts';
 import { fenceUntrusted } from './skills/fence.ts';
 import { SkillRegistry } from './skills/registry.ts';
 import { SpendLedger } from './spend.ts';
@@ -80,19 +82,24 @@ export async function createServeAgent(
     });
   const connected = new Map<string, { account: ServeAccount; transport: Transport }>();
   const workspaces = new WorkspaceList(resolvePaths());
+  const sources = (): DiscoverySource[] =>
+    [...connected.values()].map(({ account, transport }) => ({
+      profile: account.profile,
+      transport,
+      workspaces: workspaces.of(account.profile),
+    }));
+  // Matrix addresses: @user, #alias, !room; the rest are XMPP.
+  const transportFor = (address: string): Transport | undefined =>
+    [...connected.values()].find(
+      ({ account }) => (account.network === 'matrix') === /^[@#!]/.test(address),
+    )?.transport;
   const skills = await SkillRegistry.fromConfig(config.skills, {
-    extra: nativeSkills({
-      sources: () =>
-        [...connected.values()].map(({ account, transport }) => ({
-          profile: account.profile,
-          transport,
-          workspaces: workspaces.of(account.profile),
-        })),
-      transportFor: (address) =>
-        [...connected.values()].find(
-          ({ account }) => (account.network === 'matrix') === address.startsWith('@'),
-        )?.transport,
-    }),
+    extra: [
+      ...nativeSkills({ sources, transportFor }),
+      ...(config.skills.workflowDir === undefined
+        ? []
+        : [runWorkflowSkill(config.skills.workflowDir, sources)]),
+    ],
     warn: (message) => {
       log('warn', message);
     },

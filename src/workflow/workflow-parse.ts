@@ -1,10 +1,11 @@
+import { readFileSync } from 'node:fs';
 /**
  * `parseWorkflow`: a workflow file (specs/workflow.schema.json) to a typed Workflow, or a
  * UsageError listing every problem found, one per line, as `file:line:column: path: message`.
  */
 import { basename, extname } from 'node:path';
 import { isMap, isScalar, type Node } from 'yaml';
-import { UsageError } from '../errors.ts';
+import { UsageError, messageOf, quote } from '../errors.ts';
 import { conditionSource } from './expressions-template.ts';
 import {
   ID,
@@ -265,4 +266,17 @@ function defaultName(fileName: string): string {
 /** Drop keys whose value is undefined, so the workflow reads the same after a JSON round trip. */
 function withoutUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** Read and check a workflow file: UsageError when it cannot be read or is not valid. */
+export function readWorkflowFile(file: string): Workflow {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(
+      `expected a readable workflow file, got ${quote(file)}: ${messageOf(error)}`,
+    );
+  }
+  return parseWorkflow(text, file);
 }

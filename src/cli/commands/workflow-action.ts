@@ -1,22 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { UsageError, messageOf, quote } from '../../errors.ts';
 import { topologicalOrder } from '../../workflow/dag.ts';
-import { parseWorkflow } from '../../workflow/workflow-parse.ts';
-import type { Job, Workflow } from '../../workflow/workflow-types.ts';
+import { readWorkflowFile } from '../../workflow/workflow-parse.ts';
+import type { Job } from '../../workflow/workflow-types.ts';
 import type { CliContext } from '../context.ts';
-
-/** Read and check a workflow file: UsageError when it cannot be read or is not valid. */
-export function readWorkflowFile(file: string): Workflow {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new UsageError(
-      `expected a readable workflow file, got ${quote(file)}: ${messageOf(error)}`,
-    );
-  }
-  return parseWorkflow(text, file);
-}
 
 /** `workflow validate FILE`: parse and check; print the order jobs can run in. */
 export function validateWorkflow(file: string, context: CliContext): void {

@@ -15,12 +15,12 @@ import type { RunResult, RunState } from '../../workflow/scheduler.ts';
 import { resumeFrom } from '../../workflow/scheduler-state.ts';
 import { workerResolver } from '../../workflow/worker-resolver.ts';
 import { resolveInputs } from '../../workflow/workflow-inputs.ts';
+import { readWorkflowFile } from '../../workflow/workflow-parse.ts';
 import type { InputValue, Workflow } from '../../workflow/workflow-types.ts';
 import type { CliContext } from '../context.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import { listOption, stringOption } from '../option-values.ts';
 import { connectProfiles, selectedProfiles, sourcesFor } from '../profile-sources.ts';
-import { readWorkflowFile } from './workflow-action.ts';
 
 /** A run id: `run-` and 12 hex digits. */
 export const RUN_ID = /^run-[0-9a-f]{12}$/;
