@@ -26,7 +26,6 @@ import type { Transport } from '../src/transport/transport.ts';
 import { loginMatrix, tempHome } from '../test/support/cli.ts';
 import { MatrixTestbed } from '../test/support/matrix-peers.ts';
 import { PROSODY_MISSING, prosodyForTests, uniqueUser } from '../test/support/prosody.ts';
-import { startScriptedLlm } from '../test/support/scripted-llm.ts';
 import { startServe } from '../test/support/serve-harness.ts';
 import { newAccount } from '../test/support/xmpp-peers.ts';
 import { createXmppTransport } from '../src/transport/xmpp/index.ts';
@@ -296,10 +295,20 @@ async function memory(): Promise<unknown> {
   };
 }
 
-// The scripted model echoes the person's newest line, with no delay and no streaming pauses.
-const echoLlm = await startScriptedLlm((request) => ({
-  text: `echo: ${request.lastUserText.slice(request.lastUserText.lastIndexOf('\n') + 1)}`,
-}));
+// The scripted model echoes the person's newest line, with no delay and no streaming pauses,
+// in a process of its own: the people here must not slow the model down.
+const modelProcess = spawn(
+  process.execPath,
+  [fileURLToPath(new URL('./echo-llm.ts', import.meta.url))],
+  {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  },
+);
+const modelUrl = await new Promise<string>((resolve) => {
+  modelProcess.stdout.once('data', (d: Buffer) => {
+    resolve(d.toString().trim());
+  });
+});
 const result = {
   benchmark: 'serve',
   date: new Date().toISOString(),
@@ -307,9 +316,9 @@ const result = {
   quick,
   budget: BUDGET,
   memory: await memory(),
-  xmpp: await network('XMPP', () => xmppSetup(echoLlm.url)),
-  matrix: await network('Matrix', () => matrixSetup(echoLlm.url)),
+  xmpp: await network('XMPP', () => xmppSetup(modelUrl)),
+  matrix: await network('Matrix', () => matrixSetup(modelUrl)),
 };
-await echoLlm.close();
+modelProcess.kill('SIGTERM');
 process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 process.exit(0);

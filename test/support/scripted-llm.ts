@@ -52,7 +52,11 @@ export interface ScriptedLlm {
  */
 export async function startScriptedLlm(
   script: Script | readonly ScriptedReply[] = [],
-  options: { readonly models?: readonly string[] } = {},
+  options: {
+    readonly models?: readonly string[];
+    /** False: requests are not kept (a long benchmark); `requests` stays empty. */
+    readonly keepRequests?: boolean;
+  } = {},
 ): Promise<ScriptedLlm> {
   const queue: ScriptedReply[] = typeof script === 'function' ? [] : [...script];
   const decide: Script =
@@ -69,10 +73,12 @@ export async function startScriptedLlm(
   const requests: ScriptedRequest[] = [];
   const models = options.models ?? ['scripted-model'];
   const server = createServer((req, res) => {
-    handle(req, res, { requests, decide, models }).catch((error: unknown) => {
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: `scripted-llm: ${String(error)}` }));
-    });
+    handle(req, res, { requests, decide, models, keep: options.keepRequests !== false }).catch(
+      (error: unknown) => {
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: `scripted-llm: ${String(error)}` }));
+      },
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
@@ -95,6 +101,7 @@ export async function startScriptedLlm(
 
 interface Context {
   readonly requests: ScriptedRequest[];
+  readonly keep: boolean;
   readonly decide: Script;
   readonly models: readonly string[];
 }
@@ -123,7 +130,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
   });
   const view = normalize(provider, body);
   const request: ScriptedRequest = {
-    index: ctx.requests.length,
+    index: ctx.keep ? ctx.requests.length : 0,
     provider,
     path,
     ...view,
@@ -133,7 +140,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
     headers: req.headers,
     outcome,
   };
-  ctx.requests.push(request);
+  if (ctx.keep) ctx.requests.push(request);
   const reply = await ctx.decide(request);
   await wait(reply.delayMs ?? 0, gone.signal);
   // Until the client gives up (or close()); a non-streamed reply has no "half way".
