@@ -72,6 +72,7 @@ export const COMMANDS: readonly string[] = [
   'daemon run',
   'daemon status',
   'daemon stop',
+  'completion',
   'dev',
   'dev homeserver',
 ];

@@ -12,6 +12,7 @@ import { MxAgentError, messageOf } from '../errors.ts';
 import { approvalsCommand } from './commands/approvals.ts';
 import { auditCommand } from './commands/audit.ts';
 import { cardCommand } from './commands/card.ts';
+import { completionCommand } from './commands/completion.ts';
 import { contextCommand } from './commands/context-cmd.ts';
 import { devCommand } from './commands/dev.ts';
 import { discoverCommand } from './commands/discover.ts';
@@ -102,6 +103,7 @@ function buildProgram(version: string, context: ContextSource): Command {
     devCommand,
   ])
     program.addCommand(command(context));
+  program.addCommand(completionCommand());
   return program;
 }
 
