@@ -213,6 +213,7 @@ async function network(name: string, make: () => Promise<Setup | undefined>): Pr
     const serveRate = await throughput(setup, setup.serveAddress, 'serve');
     const echoRate = await throughput(setup, setup.echoAddress, 'echo');
     const ratio = pct(rt.serve, 50) / pct(rt.echo, 50);
+    const throughputRatio = echoRate / serveRate;
     return {
       roundTripMs: {
         serve: { p50: pct(rt.serve, 50), p95: pct(rt.serve, 95) },
@@ -220,7 +221,8 @@ async function network(name: string, make: () => Promise<Setup | undefined>): Pr
       },
       p50Ratio: Math.round(ratio * 100) / 100,
       messagesPerSecond: { serve: Math.round(serveRate), echoBot: Math.round(echoRate) },
-      budgetMet: ratio <= BUDGET.ratio,
+      throughputRatio: Math.round(throughputRatio * 100) / 100,
+      budgetMet: ratio <= BUDGET.ratio && throughputRatio <= BUDGET.ratio,
     };
   } finally {
     await setup.stop();
