@@ -95,8 +95,7 @@ export async function sessionWindow(
   summarise: (request: ModelRequest) => Promise<ModelResponse>,
   signal: AbortSignal,
 ): Promise<ChatMessage[]> {
-  const all = log.messages();
-  const previous = log.summary();
+  const { messages: all, summary: previous } = log.read();
   const start = previous === undefined ? 0 : Math.min(previous.count, all.length);
   const lines = all.slice(start);
   const cost = (ms: readonly LoggedMessage[]): number =>

@@ -77,10 +77,7 @@ export class SessionLog {
 
   /** The messages of the current session, in order; malformed lines and headers left out. */
   messages(): LoggedMessage[] {
-    return this.#lines().flatMap((line) => {
-      const m = parseMessageLine(line);
-      return m === undefined ? [] : [m];
-    });
+    return this.read().messages;
   }
 
   /**
@@ -89,20 +86,25 @@ export class SessionLog {
    * Fluux's reader skips like any line it does not know.
    */
   summary(): { readonly count: number; readonly content: string } | undefined {
-    let found: { count: number; content: string } | undefined;
-    for (const line of this.#lines()) {
-      if (!line.startsWith('{"Summary"')) continue;
-      try {
-        const v = (
-          JSON.parse(line) as { Summary?: { compacted_count?: unknown; content?: unknown } }
-        ).Summary;
-        if (typeof v?.compacted_count === 'number' && typeof v.content === 'string')
-          found = { count: v.compacted_count, content: v.content };
-      } catch {
-        // A torn line is skipped like any malformed one.
+    return this.read().summary;
+  }
+
+  /** The session's messages and its newest summary, from one read of the file. */
+  read(): {
+    readonly messages: LoggedMessage[];
+    readonly summary: { readonly count: number; readonly content: string } | undefined;
+  } {
+    const lines = this.#lines();
+    const messages: LoggedMessage[] = [];
+    let summary: { count: number; content: string } | undefined;
+    for (const line of lines) {
+      if (line.startsWith('{"Summary"')) summary = summaryOf(line) ?? summary;
+      else {
+        const m = parseMessageLine(line);
+        if (m !== undefined) messages.push(m);
       }
     }
-    return found;
+    return { messages, summary };
   }
 
   /** Record that the first `count` messages are summed up by `content`. */
@@ -144,6 +146,19 @@ export class SessionLog {
     for (let i = 2; existsSync(target); i++) target = join(sessions, `${stamp}-${String(i)}.jsonl`);
     renameSync(this.#history, target);
     return count;
+  }
+}
+
+/** A summary line's count and text; undefined when torn or malformed. */
+function summaryOf(line: string): { count: number; content: string } | undefined {
+  try {
+    const v = (JSON.parse(line) as { Summary?: { compacted_count?: unknown; content?: unknown } })
+      .Summary;
+    return typeof v?.compacted_count === 'number' && typeof v.content === 'string'
+      ? { count: v.compacted_count, content: v.content }
+      : undefined;
+  } catch {
+    return undefined;
   }
 }
 

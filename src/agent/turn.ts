@@ -18,7 +18,7 @@ import { SpendCapError, type SpendLedger } from './spend.ts';
 import type { Attachment } from '../transport/transport.ts';
 import type { ActivityFeed } from './activity.ts';
 import { saveAttachments, type ModelAccepts } from './attachments.ts';
-import type { ChatMessage } from './llm/types.ts';
+import type { ChatMessage, ContentBlock } from './llm/types.ts';
 
 /** Limits of a turn. */
 export interface TurnSettings {
@@ -200,9 +200,9 @@ export async function runChatTurn(
 }
 
 /** Put attachment blocks after the text of the last (the person's) message. */
-function withAttachments(messages: ChatMessage[], blocks: ChatMessage['content']): void {
+function withAttachments(messages: ChatMessage[], blocks: readonly ContentBlock[]): void {
   const last = messages.at(-1);
-  if (last?.role !== 'user' || typeof blocks === 'string') return;
+  if (last?.role !== 'user') return;
   const text =
     typeof last.content === 'string'
       ? [{ type: 'text', text: last.content } as const]
