@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { freePort } from '../../dev/xmpp/prosody.ts';
+import { freePort } from '../../src/devserver/xmpp/prosody.ts';
 import { runCli, tempHome } from '../support/cli.ts';
 
 const noStack = (stderr: string): void => {

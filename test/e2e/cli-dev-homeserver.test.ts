@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
-import { freePort } from '../../dev/xmpp/prosody.ts';
+import { freePort } from '../../src/devserver/xmpp/prosody.ts';
 import { runCli, startCli, tempHome } from '../support/cli.ts';
 import { call, register } from '../support/devserver.ts';
 

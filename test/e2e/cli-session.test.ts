@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { freePort } from '../../dev/xmpp/prosody.ts';
+import { freePort } from '../../src/devserver/xmpp/prosody.ts';
 import {
   TEST_HOST_IDLE_MS,
   runCli,

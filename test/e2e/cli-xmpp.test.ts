@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { ProsodyServer } from '../../dev/xmpp/prosody.ts';
+import type { ProsodyServer } from '../../src/devserver/xmpp/prosody.ts';
 import {
   runCli,
   startCli,

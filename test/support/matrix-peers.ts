@@ -13,7 +13,7 @@ import {
   type MatrixTransportOptions,
 } from '../../src/transport/matrix/index.ts';
 import type { Transport } from '../../src/transport/transport.ts';
-import { freePort } from '../../dev/xmpp/ports.ts';
+import { freePort } from '../../src/devserver/xmpp/ports.ts';
 import { call, register } from './devserver.ts';
 import { EventRecorder } from './event-recorder.ts';
 

@@ -12,13 +12,13 @@ import {
   startProsody,
   type ProsodyOptions,
   type ProsodyServer,
-} from '../../dev/xmpp/prosody.ts';
+} from '../../src/devserver/xmpp/prosody.ts';
 
 /** The skip reason for tests that need Prosody on a machine without it. */
 export const PROSODY_MISSING = 'prosody not installed: apt-get install prosody';
 
 function cleanUp(server: ProsodyServer, throwaway: boolean, exitCode: number): void {
-  // dev/xmpp/process.ts has already killed Prosody: its exit hook was registered first.
+  // src/devserver/xmpp/process.ts has already killed Prosody: its exit hook was registered first.
   if (exitCode !== 0) {
     const tail = server.log().trimEnd().split('\n').slice(-40).join('\n');
     process.stderr.write(`--- Prosody log tail (${server.dir}/prosody.log) ---\n${tail}\n`);

@@ -1,4 +1,4 @@
-import type { ProsodyServer } from '../../dev/xmpp/prosody.ts';
+import type { ProsodyServer } from '../../src/devserver/xmpp/prosody.ts';
 import { createXmppTransport } from '../../src/transport/xmpp/index.ts';
 import type { XmppTransportOptions } from '../../src/transport/xmpp/options.ts';
 import type { Transport } from '../../src/transport/transport.ts';

@@ -5,7 +5,7 @@ import { after, describe, it } from 'node:test';
 import { AuthError, InterruptedError, NetworkError } from '../../../src/errors.ts';
 import { createXmppTransport } from '../../../src/transport/xmpp/index.ts';
 import { EventRecorder } from '../../support/event-recorder.ts';
-import { freePort } from '../../../dev/xmpp/prosody.ts';
+import { freePort } from '../../../src/devserver/xmpp/prosody.ts';
 import { prosodyForTests } from '../../support/prosody.ts';
 import { newAccount } from '../../support/xmpp-peers.ts';
 

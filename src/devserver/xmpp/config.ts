@@ -1,14 +1,12 @@
 /**
- * Files in the development Prosody's directory: the config rendered from prosody.cfg.lua, the
+ * Files in the development Prosody's directory: the config rendered from prosody-template.ts, the
  * self-signed certificate for TLS mode, and server.json (ports and secret, reused by a later
  * start in the same directory so saved logins keep working).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const TEMPLATE = fileURLToPath(new URL('./prosody.cfg.lua', import.meta.url));
+import { PROSODY_TEMPLATE } from './prosody-template.ts';
 
 /** Prosody log levels worth choosing between here. */
 export type ProsodyLogLevel = 'debug' | 'info';
@@ -44,10 +42,10 @@ export function renderConfig(values: ProsodyConfigValues): string {
     HTTP_PORT: String(values.httpPort),
     COMPONENT_SECRET: luaString(values.componentSecret),
   };
-  return readFileSync(TEMPLATE, 'utf8').replace(/@([A-Z0-9_]+)@/g, (placeholder, name: string) => {
+  return PROSODY_TEMPLATE.replace(/@([A-Z0-9_]+)@/g, (placeholder, name: string) => {
     const literal = literals[name];
     if (literal === undefined) {
-      throw new Error(`prosody.cfg.lua: unknown placeholder ${placeholder}`);
+      throw new Error(`prosody-template.ts: unknown placeholder ${placeholder}`);
     }
     return literal;
   });

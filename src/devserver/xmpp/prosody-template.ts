@@ -1,7 +1,11 @@
--- Prosody 0.12 configuration for mx-agent development and tests: loopback only, throwaway data.
+/**
+ * The development Prosody's configuration (Prosody 0.12 Lua), with \`@NAME@\` placeholders that
+ * config.ts fills per run. Kept as a module so the built CLI (\`mx-agent demo\`) carries it.
+ */
+export const PROSODY_TEMPLATE = `-- Prosody 0.12 configuration for mx-agent development and tests: loopback only, throwaway data.
 --
--- dev/xmpp/prosody.ts replaces each placeholder (a name between at signs) with a Lua literal,
--- writes the result to <dir>/prosody.cfg.lua and runs `prosody --config <that file> -F`.
+-- src/devserver/xmpp/prosody.ts replaces each placeholder (a name between at signs) with a Lua
+-- literal, writes the result to <dir>/prosody.cfg.lua and runs \`prosody --config <that file> -F\`.
 -- See dev/xmpp/README.md.
 --
 -- Domains:
@@ -77,3 +81,4 @@ Component "upload.localhost" "http_file_share"
 
 Component "agent.localhost"
   component_secret = @COMPONENT_SECRET@
+`;
