@@ -14,6 +14,7 @@ import { auditCommand } from './commands/audit.ts';
 import { cardCommand } from './commands/card.ts';
 import { completionCommand } from './commands/completion.ts';
 import { contextCommand } from './commands/context-cmd.ts';
+import { demoCommand } from './commands/demo.ts';
 import { devCommand } from './commands/dev.ts';
 import { discoverCommand } from './commands/discover.ts';
 import { daemonCommand } from './commands/daemon.ts';
@@ -79,6 +80,7 @@ function buildProgram(version: string, context: ContextSource): Command {
     .option('--no-color', 'no colors in output (also: NO_COLOR=1)')
     .addHelpText('after', `${EXAMPLES}\nExit codes:\n${formatExitCodes()}\n`);
   for (const command of [
+    demoCommand,
     loginCommand,
     whoamiCommand,
     profilesCommand,
