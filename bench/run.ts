@@ -14,7 +14,7 @@ import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { figuresOf, figuresTable, withSection, type Figure } from './report.ts';
 
-const ALL = ['cli-start', 'matrix-roundtrip', 'stream', 'discovery', 'workflow', 'serve'];
+const ALL = ['cli-start', 'matrix-roundtrip', 'stream', 'discovery', 'workflow', 'serve', 'demo'];
 const quick = process.argv.includes('--quick');
 // `--only a,b`: a subset, in this order.
 const only = process.argv[process.argv.indexOf('--only') + 1];

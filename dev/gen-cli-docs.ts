@@ -12,6 +12,7 @@ export const CLI_DOC = fileURLToPath(new URL('../docs/cli.md', import.meta.url))
 
 /** Every command and subcommand, in the order the reference shows them. */
 export const COMMANDS: readonly string[] = [
+  'demo',
   'login',
   'login matrix',
   'login xmpp',

@@ -47,9 +47,9 @@ export async function probeOllama(
       return { reason: `Ollama at ${host} answered HTTP ${String(response.status)}` };
     body = await response.json();
   } catch (error) {
-    const why =
-      error instanceof Error && error.name === 'TimeoutError' ? 'no answer' : 'not reachable';
-    return { reason: `no Ollama at ${host} (${why})` };
+    return error instanceof Error && error.name === 'TimeoutError'
+      ? { reason: `Ollama at ${host} did not answer within ${String(timeoutMs / 1000)} s` }
+      : { reason: `no Ollama answered at ${host}` };
   }
   const models = modelNames(body);
   if (wanted !== undefined)

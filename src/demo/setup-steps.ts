@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { prosodyAvailable } from '../devserver/xmpp/prosody.ts';
 import { waitForLine } from './agents.ts';
 import { defaultOllamaHost, probeOllama, startOfflineModel, type DemoModel } from './model.ts';
 import { registerMatrix, show, showLines, type DemoWorld } from './world.ts';
@@ -35,7 +36,9 @@ export const serversStep: DemoStep = {
       type: 'note',
       text: world.prosody
         ? `XMPP: Prosody at 127.0.0.1:${String(world.prosody.c2sPort)}, rooms at ${world.prosody.mucDomain}`
-        : 'XMPP: Prosody is not installed (apt-get install prosody), so carol joins on Matrix too',
+        : prosodyAvailable()
+          ? 'XMPP: left out (--no-xmpp), so carol joins on Matrix too'
+          : 'XMPP: Prosody is not installed (apt-get install prosody), so carol joins on Matrix too',
     });
     world.report({ type: 'note', text: `agents' files: ${world.root}` });
     return Promise.resolve();

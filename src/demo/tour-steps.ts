@@ -176,6 +176,7 @@ export const workflowStep: DemoStep = {
     const run = await show(world, alice, ['workflow', 'run', file], { timeoutMs: 60_000 });
     if (!(run.stdout + run.stderr).includes('testing version 1.0.7 on carol'))
       throw new Error(`expected carol's job to get bob's output, got:\n${run.stdout}${run.stderr}`);
+    world.facts.runId = /\brun-[0-9a-f]+/.exec(run.stdout + run.stderr)?.[0];
   },
 };
 
@@ -223,7 +224,7 @@ export function tryLines(world: DemoWorld, aliasFile: string): string[] {
     `  alice send ${world.facts.addresses.bob ?? ''} 'hello bob'     # bob (serve) answers; see it with: alice listen`,
     `  alice stream --to '${ws}' -- top    # and in a third terminal: bob stream attach '${ws}'`,
     `  alice workflow run ${join(world.root, 'demo-workflow.yml')}`,
-    '  alice workflow status',
+    ...(world.facts.runId ? [`  alice workflow status ${world.facts.runId}`] : []),
     'Ctrl-C here stops the servers and agents and removes the demo’s files.',
   ];
 }

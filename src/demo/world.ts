@@ -39,6 +39,8 @@ export interface DemoFacts {
   /** The Matrix workspace, and carol's (the XMPP room, or the same Matrix room). */
   matrixWorkspace: string;
   carolWorkspace: string;
+  /** The workflow run's id, once it ran. */
+  runId: string | undefined;
 }
 
 /** Create the temporary home and start the servers. */
@@ -77,6 +79,7 @@ export async function openWorld(
         addresses: {},
         matrixWorkspace: '#demo:localhost',
         carolWorkspace: '#demo:localhost',
+        runId: undefined,
       },
       children: [],
       model: undefined,

@@ -8,6 +8,7 @@ import { Box, Static, Text } from 'ink';
 import { createElement as h, type ReactElement } from 'react';
 import { eventLines, formatSeconds, type DemoEvent, type DemoReporter } from '../demo/report.ts';
 import { startLiveView, type LiveView } from './live-view.ts';
+import { clip } from './workflow-view-layout.ts';
 import type { ViewTerminal } from './workflow-view.ts';
 
 /** One line of the transcript (Static needs a key per item). */
@@ -42,10 +43,11 @@ export function startDemoView(
       Box,
       { flexDirection: 'column' },
       h(Static<Line>, {
-        items: lines,
+        // A new array each frame: Static notices new items by the array's identity.
+        items: [...lines],
         children: (line: Line) => h(Text, { key: line.key, ...LINE_STYLE[line.style] }, line.text),
       }),
-      finished ? null : checklist(titles, states, now()),
+      finished ? null : checklist(titles, states, now(), (stdout.columns ?? 80) - 1),
     );
 
   const add = (event: DemoEvent): void => {
@@ -115,6 +117,7 @@ function checklist(
   titles: readonly string[],
   states: readonly StepState[],
   at: number,
+  width: number,
 ): ReactElement {
   return h(
     Box,
@@ -124,17 +127,24 @@ function checklist(
       const label = `${String(i + 1).padStart(2)}. ${title}`;
       switch (state.type) {
         case 'waiting':
-          return h(Text, { key: i, dimColor: true }, `  · ${label}`);
+          return h(Text, { key: i, dimColor: true }, clip(`  · ${label}`, width));
         case 'running':
           return h(
             Text,
             { key: i, color: 'yellow' },
-            `  ▸ ${label}  ${formatSeconds(at - state.since)}${state.command ? `  $ ${state.command}` : ''}`,
+            clip(
+              `  ▸ ${label}  ${formatSeconds(at - state.since)}${state.command ? `  $ ${state.command}` : ''}`,
+              width,
+            ),
           );
         case 'done':
-          return h(Text, { key: i, color: 'green' }, `  ✓ ${label}  ${formatSeconds(state.ms)}`);
+          return h(
+            Text,
+            { key: i, color: 'green' },
+            clip(`  ✓ ${label}  ${formatSeconds(state.ms)}`, width),
+          );
         case 'failed':
-          return h(Text, { key: i, color: 'red' }, `  ✗ ${label}`);
+          return h(Text, { key: i, color: 'red' }, clip(`  ✗ ${label}`, width));
       }
     }),
   );

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, it } from 'node:test';
 import { ActivityFeed, type SpendSnapshot } from '../../../src/agent/activity.ts';
 import { HeadlessScreen } from '../../../src/stream/screen.ts';
+import { FakeTerminal } from '../../support/fake-terminal.ts';
 import { startServeDashboard, type ServeDashboard } from '../../../src/ui/serve-dashboard.ts';
 
 /** A pipe-like stream of a given size: non-interactive ink writes its last frame here on stop. */
@@ -20,39 +21,6 @@ class FrameSink extends Writable {
   override _write(chunk: Buffer, _encoding: string, callback: () => void): void {
     this.text += chunk.toString('utf8');
     callback();
-  }
-}
-
-/** A terminal of `columns`×`rows`: what ink writes lands on a headless xterm screen. */
-class FakeTerminal extends Writable {
-  readonly isTTY = true;
-  columns: number;
-  rows: number;
-  readonly screen: HeadlessScreen;
-  #parsed: Promise<void> = Promise.resolve();
-
-  constructor(columns: number, rows: number) {
-    super();
-    [this.columns, this.rows] = [columns, rows];
-    this.screen = new HeadlessScreen(columns, rows, { scrollback: 500 });
-  }
-
-  override _write(chunk: Buffer, _encoding: string, callback: () => void): void {
-    // A terminal's line discipline (ONLCR) turns each \n into \r\n; do what it does.
-    const bytes = Buffer.from(chunk.toString('utf8').replaceAll('\n', '\r\n'), 'utf8');
-    this.#parsed = this.screen.write(new Uint8Array(bytes));
-    this.#parsed.then(callback, callback);
-  }
-
-  async resize(columns: number, rows: number): Promise<void> {
-    await this.screen.resize(columns, rows);
-    [this.columns, this.rows] = [columns, rows];
-    this.emit('resize');
-  }
-
-  async lines(): Promise<string[]> {
-    await this.#parsed;
-    return this.screen.lines();
   }
 }
 

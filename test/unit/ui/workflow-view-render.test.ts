@@ -1,47 +1,10 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, it } from 'node:test';
-import { HeadlessScreen } from '../../../src/stream/screen.ts';
+import { FakeTerminal } from '../../support/fake-terminal.ts';
 import { startWorkflowView, type WorkflowView } from '../../../src/ui/workflow-view.ts';
 import { parseWorkflow } from '../../../src/workflow/workflow-parse.ts';
 import type { Workflow } from '../../../src/workflow/workflow-types.ts';
-
-/** A terminal of `columns`×`rows`: what ink writes lands on a headless xterm screen. */
-class FakeTerminal extends Writable {
-  readonly isTTY = true;
-  columns: number;
-  rows: number;
-  readonly screen: HeadlessScreen;
-  #parsed: Promise<void> = Promise.resolve();
-
-  constructor(columns: number, rows: number) {
-    super();
-    this.columns = columns;
-    this.rows = rows;
-    this.screen = new HeadlessScreen(columns, rows, { scrollback: 500 });
-  }
-
-  override _write(chunk: Buffer, _encoding: string, callback: () => void): void {
-    // A terminal's line discipline (ONLCR) turns each \n into \r\n; do what it does.
-    const bytes = Buffer.from(chunk.toString('utf8').replaceAll('\n', '\r\n'), 'utf8');
-    this.#parsed = this.screen.write(new Uint8Array(bytes));
-    this.#parsed.then(callback, callback);
-  }
-
-  /** The user resized the window. */
-  async resize(columns: number, rows: number): Promise<void> {
-    await this.screen.resize(columns, rows);
-    [this.columns, this.rows] = [columns, rows];
-    this.emit('resize');
-  }
-
-  /** The visible screen once everything written so far is parsed. */
-  async lines(): Promise<string[]> {
-    await this.#parsed;
-    return this.screen.lines();
-  }
-}
 
 const terminals: FakeTerminal[] = [];
 const views: WorkflowView[] = [];
