@@ -89,7 +89,7 @@ export const shareStep: DemoStep = {
 function makeRepository(repo: string): void {
   mkdirSync(repo, { recursive: true });
   const git = (...args: string[]) =>
-    execFileSync('git', ['-c', 'user.name=alice', '-c', 'user.email=alice@example.org', ...args], {
+    execFileSync('git', ['-c', 'user.name=alice', '-c', 'user.email=alice@example.org', '-c', 'commit.gpgsign=false', ...args], {
       cwd: repo,
       stdio: 'ignore',
     });
