@@ -66,11 +66,38 @@ export class InterruptedError extends MxAgentError {
   override readonly kind = 'interrupted';
 }
 
-/** Quote a value for an error message: short, on one line, secrets never passed in. */
+/**
+ * Quote a value for an error message: a string short, on one line, in quotes (secrets never
+ * passed in); anything else as describeValue says (`nothing`, `5`, `a list [1]`).
+ */
 export function quote(value: unknown): string {
-  const text = typeof value === 'string' ? value : String(value);
-  const oneLine = text.replace(/\s+/g, ' ');
+  if (typeof value !== 'string') return describeValue(value);
+  const oneLine = value.replace(/\s+/g, ' ');
   return JSON.stringify(oneLine.length > 80 ? `${oneLine.slice(0, 77)}...` : oneLine);
+}
+
+/**
+ * What a value from the network or a file is, for "expected …, got …": a number or boolean as
+ * itself, else its type and, when short, its JSON (`a list [1]`, `a string "x"`, `an object`),
+ * or `nothing` when absent.
+ */
+export function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  const type = Array.isArray(value)
+    ? 'a list'
+    : value === null
+      ? 'null'
+      : typeof value === 'object'
+        ? 'an object'
+        : `a ${typeof value}`;
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    text = undefined;
+  }
+  return text !== undefined && text.length <= 60 ? `${type} ${text}` : type;
 }
 
 /** The message of anything thrown, for a log line or an error that wraps it. */

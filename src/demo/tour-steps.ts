@@ -89,10 +89,22 @@ export const shareStep: DemoStep = {
 function makeRepository(repo: string): void {
   mkdirSync(repo, { recursive: true });
   const git = (...args: string[]) =>
-    execFileSync('git', ['-c', 'user.name=alice', '-c', 'user.email=alice@example.org', '-c', 'commit.gpgsign=false', ...args], {
-      cwd: repo,
-      stdio: 'ignore',
-    });
+    execFileSync(
+      'git',
+      [
+        '-c',
+        'user.name=alice',
+        '-c',
+        'user.email=alice@example.org',
+        '-c',
+        'commit.gpgsign=false',
+        ...args,
+      ],
+      {
+        cwd: repo,
+        stdio: 'ignore',
+      },
+    );
   git('init', '-q', '-b', 'main');
   writeFileSync(join(repo, 'math.js'), 'export function add(a, b) {\n  return a + b;\n}\n');
   git('add', '.');

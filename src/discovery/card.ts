@@ -7,6 +7,7 @@
 import { AGENT_ID } from '../protocol/agent-id.ts';
 import { fingerprintOf, isPublicRaw, publicKeyFromRaw } from '../security/signing-key.ts';
 import type { JsonObject, JsonValue, Network } from '../transport/transport.ts';
+import { describeValue } from '../errors.ts';
 
 /** State type of agent cards. */
 export const CARD_TYPE = 'agent.card';
@@ -91,7 +92,8 @@ export function parseCard(json: JsonObject): AgentCard | string {
     const value = json[name];
     return typeof value === 'string' && value.length > 0 && value.length <= max ? value : undefined;
   };
-  if (json.v !== CARD_VERSION) return `unsupported card version ${JSON.stringify(json.v)}`;
+  if (json.v !== CARD_VERSION)
+    return `v: expected card version ${String(CARD_VERSION)}, got ${describeValue(json.v)}`;
   const id = text('id', 64);
   if (id === undefined || !AGENT_ID.test(id)) return 'id: expected an agent id like agt-…';
   const name = text('name', 200);

@@ -6,7 +6,14 @@
  * `close()` ends only this client's link; the host and its connection stay up for others.
  */
 import type { Socket } from 'node:net';
-import { InternalError, NetworkError, RefusedError, UsageError, quote } from '../errors.ts';
+import {
+  InternalError,
+  NetworkError,
+  RefusedError,
+  UsageError,
+  describeValue,
+  quote,
+} from '../errors.ts';
 import { defaultAskMs } from '../transport/agent-requests.ts';
 import type { AgentAsk } from '../transport/agent-shapes.ts';
 import { Listeners } from '../transport/listeners.ts';
@@ -26,7 +33,6 @@ import {
   type Method,
 } from './protocol.ts';
 import {
-  describe,
   isAgentResponse,
   isBlobRef,
   isConnectionState,
@@ -408,7 +414,7 @@ export class RemoteTransport implements T.Transport {
 
   #badAnswer(method: string, value: unknown, expected: string): InternalError {
     return new InternalError(
-      `the session host answered ${method} with ${describe(value)}; expected ${expected}`,
+      `the session host answered ${method} with ${describeValue(value)}; expected ${expected}`,
     );
   }
 }

@@ -3,13 +3,12 @@
  * `logout`): one request on a fresh connection, without `hello`, so a host that is still
  * connecting to its server answers too.
  */
-import { InternalError, NetworkError } from '../errors.ts';
+import { InternalError, NetworkError, describeValue } from '../errors.ts';
 import { formatMs, sleep } from '../transport/deadline.ts';
 import type { SessionFiles } from './files.ts';
 import { LineReader } from './lines.ts';
 import { holderAlive, isAlive, readLock, type LockInfo } from './lock.ts';
 import { MAX_LINE_BYTES, encodeLine, fromWireError, parseHostMessage } from './protocol.ts';
-import { describe } from './shapes.ts';
 import { HostUnavailableError, openSocket } from './socket.ts';
 import { isHostStatus, type HostStatus } from './status.ts';
 
@@ -38,7 +37,7 @@ export async function hostStatus(files: SessionFiles): Promise<HostStatus | unde
   }
   if (!isHostStatus(result))
     throw new InternalError(
-      `the session host (pid ${String(lock.pid)}) answered status with ${describe(result)}; it may be from another mx-agent version: stop it with \`kill ${String(lock.pid)}\``,
+      `the session host (pid ${String(lock.pid)}) answered status with ${describeValue(result)}; it may be from another mx-agent version: stop it with \`kill ${String(lock.pid)}\``,
     );
   return result;
 }

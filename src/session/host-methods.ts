@@ -4,14 +4,20 @@
  * the call made with the request's abort signal, the result made JSON. Workspace operations need
  * the client's own lease (leases.ts), exactly as a stand-alone transport needs its own join.
  */
-import { InternalError, MxAgentError, UsageError, messageOf, quote } from '../errors.ts';
+import {
+  InternalError,
+  MxAgentError,
+  UsageError,
+  describeValue,
+  messageOf,
+  quote,
+} from '../errors.ts';
 import type { Transport, WaitOptions } from '../transport/transport.ts';
 import type { ClientConnection } from './host-connection.ts';
 import type { HostLog } from './log.ts';
 import type { Holder, WorkspaceLeases } from './leases.ts';
 import { toWireError, type Request, type TransportMethod } from './protocol.ts';
 import {
-  describe,
   isAdvertisement,
   isAgentAsk,
   isAvailability,
@@ -223,6 +229,6 @@ function stringParam(request: Request, name: string): string {
 
 function mismatch(request: Request, name: string, expected: string): InternalError {
   return new InternalError(
-    `session request ${request.method}: expected params.${name} to be ${expected}, got ${describe(request.params[name])}`,
+    `session request ${request.method}: expected params.${name} to be ${expected}, got ${describeValue(request.params[name])}`,
   );
 }

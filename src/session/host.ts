@@ -10,7 +10,7 @@
  * while the transport is still connecting wait in `hello` until it is up (or get its error).
  */
 import { createServer, type Socket } from 'node:net';
-import { ConfigError, InternalError, NetworkError, messageOf } from '../errors.ts';
+import { ConfigError, InternalError, NetworkError, describeValue, messageOf } from '../errors.ts';
 import { formatMs } from '../transport/deadline.ts';
 import type { InboundMessage, Network, Transport } from '../transport/transport.ts';
 import { runRefresh, type HostCompanion } from './host-companion.ts';
@@ -30,7 +30,6 @@ import {
   type WireError,
 } from './protocol.ts';
 import { routeEvent } from './routing.ts';
-import { describe } from './shapes.ts';
 import type { HostState, HostStatus } from './status.ts';
 
 /** How to run a host. */
@@ -299,7 +298,7 @@ export class SessionHost {
         id,
         error: toWireError(
           new ConfigError(
-            `the session host of profile "${this.#options.profile}" (pid ${String(process.pid)}, mx-agent ${this.#options.version}) speaks session protocol v${String(PROTOCOL_VERSION)}, this command ${describe(params.version)}; stop the host with \`mx-agent daemon stop\` and retry`,
+            `the session host of profile "${this.#options.profile}" (pid ${String(process.pid)}, mx-agent ${this.#options.version}) speaks session protocol v${String(PROTOCOL_VERSION)}, this command ${describeValue(params.version)}; stop the host with \`mx-agent daemon stop\` and retry`,
           ),
         ),
       });

@@ -20,13 +20,13 @@ import {
   RefusedError,
   RemoteFailureError,
   UsageError,
+  describeValue,
   messageOf,
   type ErrorKind,
   type ProtocolDetail,
 } from '../errors.ts';
 import type { HistoryPage, JsonObject, Member, TransportEvent } from '../transport/transport.ts';
 import {
-  describe,
   isAttachment,
   isAvailability,
   isConfirmRequest,
@@ -299,11 +299,11 @@ export function parseRequest(line: string): Parsed<Request> {
   if (!json.ok) return json;
   const value = json.value;
   if (!isObject(value))
-    return { ok: false, reason: `expected a request object, got ${describe(value)}` };
+    return { ok: false, reason: `expected a request object, got ${describeValue(value)}` };
   if (!isId(value.id))
     return {
       ok: false,
-      reason: `expected "id" to be a positive integer, got ${describe(value.id)}`,
+      reason: `expected "id" to be a positive integer, got ${describeValue(value.id)}`,
     };
   const id = value.id;
   const method = value.method;
@@ -311,11 +311,15 @@ export function parseRequest(line: string): Parsed<Request> {
     return {
       ok: false,
       id,
-      reason: `expected "method" to be one of ${METHODS.join(', ')}; got ${describe(method)}`,
+      reason: `expected "method" to be one of ${METHODS.join(', ')}; got ${describeValue(method)}`,
     };
   const params = value.params ?? {};
   if (!isObject(params))
-    return { ok: false, id, reason: `expected "params" to be an object, got ${describe(params)}` };
+    return {
+      ok: false,
+      id,
+      reason: `expected "params" to be an object, got ${describeValue(params)}`,
+    };
   return { ok: true, value: { id, method, params } };
 }
 
@@ -324,7 +328,8 @@ export function parseHostMessage(line: string): Parsed<HostMessage> {
   const json = parseJson(line);
   if (!json.ok) return json;
   const value = json.value;
-  if (!isObject(value)) return { ok: false, reason: `expected an object, got ${describe(value)}` };
+  if (!isObject(value))
+    return { ok: false, reason: `expected an object, got ${describeValue(value)}` };
   if ('result' in value && isId(value.id))
     return { ok: true, value: { id: value.id, result: value.result } };
   if ('error' in value && isWireError(value.error) && (value.id === undefined || isId(value.id)))
@@ -336,7 +341,7 @@ export function parseHostMessage(line: string): Parsed<HostMessage> {
     if (value.address !== undefined && typeof value.address !== 'string')
       return {
         ok: false,
-        reason: `expected "address" to be a string, got ${describe(value.address)}`,
+        reason: `expected "address" to be a string, got ${describeValue(value.address)}`,
       };
     if (value.members !== undefined && !isMemberList(value.members))
       return { ok: false, reason: 'expected "members" to be a list of members' };

@@ -162,20 +162,6 @@ export function isStateEntry(value: unknown): value is StateEntry {
   );
 }
 
-/** How a value looks in an error message: its JSON type, and the value itself when short. */
-export function describe(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  const type = Array.isArray(value)
-    ? 'an array'
-    : value === null
-      ? 'null'
-      : typeof value === 'object'
-        ? 'an object'
-        : `a ${typeof value}`;
-  const text = JSON.stringify(value);
-  return text.length <= 60 ? `${type} ${text}` : type;
-}
-
 /** A HistoryQuery: an optional cursor and an optional positive limit. */
 export function isHistoryQuery(value: unknown): value is HistoryQuery {
   return (

@@ -3,7 +3,8 @@
  * (Matrix, the fake): `agent.request` v1 `{id, op, skill?, params?, expires?}` and
  * `agent.response` v1 `{id, kind, …}` with the fields of an AgentResponse.
  */
-import { agentAskProblem, agentResponseProblem, describe, type AgentAsk } from './agent-shapes.ts';
+import { agentAskProblem, agentResponseProblem, type AgentAsk } from './agent-shapes.ts';
+import { describeValue } from '../errors.ts';
 import type { AgentResponse, JsonObject, Payload } from './transport.ts';
 
 /** The payload kind of a request. */
@@ -64,9 +65,11 @@ export function decodeRequest(payload: Payload): DecodedRequest {
     );
   const { expires } = body;
   if (expires !== undefined && (typeof expires !== 'number' || !Number.isFinite(expires)))
-    return bad(`expected "expires" to be milliseconds since the epoch, got ${describe(expires)}`);
+    return bad(
+      `expected "expires" to be milliseconds since the epoch, got ${describeValue(expires)}`,
+    );
   if (body.op !== 'skills' && body.op !== 'execute')
-    return bad(`expected "op" to be "skills" or "execute", got ${describe(body.op)}`);
+    return bad(`expected "op" to be "skills" or "execute", got ${describeValue(body.op)}`);
   const ask =
     body.op === 'skills'
       ? { kind: 'skills' }
@@ -97,6 +100,6 @@ function idOf(body: JsonObject): string | { problem: string } {
   const { id } = body;
   if (typeof id === 'string' && id !== '' && id.length <= MAX_ID_LENGTH) return id;
   return {
-    problem: `expected "id" to be a string of 1 to ${String(MAX_ID_LENGTH)} characters, got ${describe(id)}`,
+    problem: `expected "id" to be a string of 1 to ${String(MAX_ID_LENGTH)} characters, got ${describeValue(id)}`,
   };
 }

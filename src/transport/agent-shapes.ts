@@ -3,7 +3,7 @@
  * from: a peer's answer, our own handler's answer, the session link. Each check says what is
  * wrong, so a malformed answer can be reported precisely instead of passed on.
  */
-import { quote } from '../errors.ts';
+import { describeValue, quote } from '../errors.ts';
 import type { AgentResponse, JsonObject } from './transport.ts';
 
 /** The stanza error conditions (RFC 6120 §8.3.3) an AgentResponse may carry. */
@@ -41,26 +41,26 @@ const isObject = (value: unknown): value is JsonObject =>
 
 /** What is wrong with a skill description, or undefined when it is well-formed. */
 export function skillProblem(value: unknown): string | undefined {
-  if (!isObject(value)) return `expected a skill description object, got ${describe(value)}`;
+  if (!isObject(value)) return `expected a skill description object, got ${describeValue(value)}`;
   if (typeof value.name !== 'string' || value.name === '')
-    return `expected a skill with a non-empty string name, got ${describe(value.name)}`;
+    return `expected a skill with a non-empty string name, got ${describeValue(value.name)}`;
   if (typeof value.description !== 'string')
-    return `expected skill ${quote(value.name)} to have a string description, got ${describe(value.description)}`;
+    return `expected skill ${quote(value.name)} to have a string description, got ${describeValue(value.description)}`;
   if (!isObject(value.inputSchema))
-    return `expected skill ${quote(value.name)} to have an inputSchema object, got ${describe(value.inputSchema)}`;
+    return `expected skill ${quote(value.name)} to have an inputSchema object, got ${describeValue(value.inputSchema)}`;
   if (typeof value.destructive !== 'boolean')
-    return `expected skill ${quote(value.name)} to say destructive true or false, got ${describe(value.destructive)}`;
+    return `expected skill ${quote(value.name)} to say destructive true or false, got ${describeValue(value.destructive)}`;
   return undefined;
 }
 
 /** What is wrong with an agent response, or undefined when it is well-formed. */
 export function agentResponseProblem(value: unknown): string | undefined {
-  if (!isObject(value)) return `expected an agent response object, got ${describe(value)}`;
+  if (!isObject(value)) return `expected an agent response object, got ${describeValue(value)}`;
   const kind = typeof value.kind === 'string' ? value.kind : '';
   switch (kind) {
     case 'skills': {
       if (!Array.isArray(value.skills))
-        return `expected "skills" to be a list, got ${describe(value.skills)}`;
+        return `expected "skills" to be a list, got ${describeValue(value.skills)}`;
       for (const skill of value.skills) {
         const problem = skillProblem(skill);
         if (problem) return problem;
@@ -73,15 +73,15 @@ export function agentResponseProblem(value: unknown): string | undefined {
     case 'result':
       return typeof value.text === 'string'
         ? undefined
-        : `expected a result with a string "text", got ${describe(value.text)}`;
+        : `expected a result with a string "text", got ${describeValue(value.text)}`;
     case 'error':
       if (!isAgentCondition(value.condition))
-        return `expected an error condition among ${[...AGENT_CONDITIONS].join(', ')}, got ${describe(value.condition)}`;
+        return `expected an error condition among ${[...AGENT_CONDITIONS].join(', ')}, got ${describeValue(value.condition)}`;
       return typeof value.text === 'string'
         ? undefined
-        : `expected an error with a string "text", got ${describe(value.text)}`;
+        : `expected an error with a string "text", got ${describeValue(value.text)}`;
     default:
-      return `expected an answer of kind "skills", "result" or "error", got ${describe(value.kind)}`;
+      return `expected an answer of kind "skills", "result" or "error", got ${describeValue(value.kind)}`;
   }
 }
 
@@ -100,28 +100,15 @@ export function mismatchProblem(op: AgentOp, response: AgentResponse): string | 
 
 /** What is wrong with the arguments of askAgent, or undefined. */
 export function agentAskProblem(value: unknown): string | undefined {
-  if (!isObject(value)) return `expected an agent request object, got ${describe(value)}`;
+  if (!isObject(value)) return `expected an agent request object, got ${describeValue(value)}`;
   if (value.kind === 'skills') return undefined;
   if (value.kind !== 'execute')
-    return `expected an agent request of kind "skills" or "execute", got ${describe(value.kind)}`;
+    return `expected an agent request of kind "skills" or "execute", got ${describeValue(value.kind)}`;
   if (typeof value.skill !== 'string' || value.skill === '')
-    return `expected the name of the skill to execute, got ${describe(value.skill)}`;
-  if (!isObject(value.params)) return `expected params as an object, got ${describe(value.params)}`;
+    return `expected the name of the skill to execute, got ${describeValue(value.skill)}`;
+  if (!isObject(value.params))
+    return `expected params as an object, got ${describeValue(value.params)}`;
   const bad = Object.entries(value.params).find(([, v]) => typeof v !== 'string');
-  if (bad) return `expected every param to be a string, got ${bad[0]}: ${describe(bad[1])}`;
+  if (bad) return `expected every param to be a string, got ${bad[0]}: ${describeValue(bad[1])}`;
   return undefined;
-}
-
-/** How a value looks in a problem: its JSON type, and the value itself when short. */
-export function describe(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  const type = Array.isArray(value)
-    ? 'a list'
-    : value === null
-      ? 'null'
-      : typeof value === 'object'
-        ? 'an object'
-        : `a ${typeof value}`;
-  const text = JSON.stringify(value);
-  return text.length <= 60 ? `${type} ${text}` : type;
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { UsageError, quote } from '../errors.ts';
+import { UsageError, describeValue, quote } from '../errors.ts';
 import { PAYLOAD_KIND, type JsonObject, type Outbound, type Payload } from './transport.ts';
 
 /** Largest payload body, serialized: fits a 64 KiB Matrix event once encrypted (specs/protocol.md §1). */
@@ -11,6 +11,11 @@ export function assertValidPayload(payload: Payload): void {
   if (problem) throw new UsageError(problem);
 }
 
+/** A string as the user typed it; anything else by its type (payload fields come from anywhere). */
+function shown(value: unknown): string {
+  return typeof value === 'string' ? quote(value) : describeValue(value);
+}
+
 /** Describe what is wrong with a payload (from us or from the network), or undefined when fine. */
 export function payloadProblem(payload: {
   kind?: unknown;
@@ -19,13 +24,13 @@ export function payloadProblem(payload: {
 }): string | undefined {
   const { kind, version, body } = payload;
   if (typeof kind !== 'string' || !PAYLOAD_KIND.test(kind)) {
-    return `expected a payload kind like "stream.chunk", got ${quote(kind)}`;
+    return `expected a payload kind like "stream.chunk", got ${shown(kind)}`;
   }
   if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
-    return `expected a payload version that is a positive integer, got ${quote(version)}`;
+    return `expected a payload version that is a positive integer, got ${shown(version)}`;
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    return `expected a payload body that is a JSON object, got ${Array.isArray(body) ? 'an array' : quote(body)}`;
+    return `expected a payload body that is a JSON object, got ${shown(body)}`;
   }
   const size = Buffer.byteLength(JSON.stringify(body));
   if (size > MAX_PAYLOAD_BYTES) {

@@ -6,6 +6,7 @@
 import type { BlobRef, JsonObject, Transport, WaitOptions } from '../transport/transport.ts';
 import type { JobArtifacts, RunResult } from './scheduler.ts';
 import type { InputValue, Workflow } from './workflow-types.ts';
+import { describeValue } from '../errors.ts';
 
 /** The payload kind and version of journal records. */
 export const JOURNAL_KIND = 'workflow.record';
@@ -138,7 +139,7 @@ export function parseEntry(body: JsonObject): JournalEntry | string {
         ? (b as unknown as JournalEntry)
         : 'end: malformed';
     default:
-      return `unknown record type ${JSON.stringify(b.t)}`;
+      return `t: expected a record type (run, resumed, cancel, job, step, out, held, lost, done, skip, end), got ${describeValue(b.t)}`;
   }
 }
 

@@ -123,9 +123,7 @@ function assertValidAdvertisement(ad: Advertisement): void {
   if (bad !== undefined)
     throw new UsageError(`expected features that are URIs like "urn:example:x", got ${quote(bad)}`);
   if (typeof ad.card.id !== 'string' || ad.card.id === '')
-    throw new UsageError(
-      `expected an agent card with a string "id", got ${quote(JSON.stringify(ad.card.id ?? null))}`,
-    );
+    throw new UsageError(`expected an agent card with a string "id", got ${quote(ad.card.id)}`);
   const size = Buffer.byteLength(JSON.stringify(ad.card));
   if (size > MAX_PAYLOAD_BYTES)
     throw new UsageError(

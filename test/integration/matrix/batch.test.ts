@@ -171,8 +171,8 @@ describe('matrix transport: batched payloads', () => {
     const reasons = rejected.map((e) => (e.type === 'rejected' ? e.reason : ''));
     assert.deepEqual(reasons, [
       'malformed org.mxagent._batch event: expected "payloads" to be a list of 1 to 32 payloads, got "all of them"',
-      'malformed org.mxagent._batch event: payloads[1]: expected a payload version that is a positive integer, got "0"',
-      'malformed org.mxagent._batch event: expected batch version 1, got "2"',
+      'malformed org.mxagent._batch event: payloads[1]: expected a payload version that is a positive integer, got 0',
+      'malformed org.mxagent._batch event: expected batch version 1, got 2',
     ]);
     const delivered = (await a.r.waitForCount(isPayload, 2, 15_000)).filter(isPayload);
     const eventId = String(good.body.event_id);

@@ -162,7 +162,7 @@ describe(
         agent.advertise({ ...advert, card: { name: 'x' } }),
         (e: unknown) =>
           e instanceof UsageError &&
-          e.message === 'expected an agent card with a string "id", got "null"',
+          e.message === 'expected an agent card with a string "id", got nothing',
       );
       await assert.rejects(
         agent.advertise({ ...advert, kind: 'robot' as 'bot' }),

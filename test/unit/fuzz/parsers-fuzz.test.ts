@@ -149,6 +149,8 @@ function survive(
       rejected++;
       if (!(error instanceof MxAgentError) || error.message === '')
         assert.fail(`input ${JSON.stringify(input.slice(0, 300))} threw ${String(error)}`);
+      // A person must be able to act on it: no leaked internals.
+      assert.doesNotMatch(error.message, /\[object Object\]|\bundefined\b|\bNaN\b/, error.message);
     }
   }
   return { tried, rejected };

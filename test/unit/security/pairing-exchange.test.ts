@@ -389,9 +389,9 @@ describe('pairing messages', () => {
     );
     assert.equal(
       bad({ pairing: 7 }),
-      'pair.reveal: expected pairing to be 22 base64url characters, got "7"',
+      'pair.reveal: expected pairing to be 22 base64url characters, got 7',
     );
-    assert.equal(bad({}, 'pair.reveal', 2), 'pair.reveal: expected version 1, got "2"');
+    assert.equal(bad({}, 'pair.reveal', 2), 'pair.reveal: expected version 1, got 2');
     assert.equal(
       bad({ agent: 'bob', commitment: 'x' }, 'pair.start'),
       'pair.start: expected agent to be an agent id like agt-…, got "bob"',

@@ -100,7 +100,7 @@ describe('session host', () => {
     const [answer] = await raw.waitForLines(1);
     assert.match(
       JSON.stringify(answer),
-      /"kind":"config".*speaks session protocol v1, this command a number 99; stop the host with `mx-agent daemon stop`/,
+      /"kind":"config".*speaks session protocol v1, this command 99; stop the host with `mx-agent daemon stop`/,
     );
     raw.close();
   });

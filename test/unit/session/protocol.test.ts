@@ -27,11 +27,11 @@ test('requests are validated field by field, naming what was expected and what c
   });
   assert.deepEqual(parseRequest('[1]'), {
     ok: false,
-    reason: 'expected a request object, got an array [1]',
+    reason: 'expected a request object, got a list [1]',
   });
   assert.deepEqual(parseRequest('{"id":-1,"method":"status"}'), {
     ok: false,
-    reason: 'expected "id" to be a positive integer, got a number -1',
+    reason: 'expected "id" to be a positive integer, got -1',
   });
   const unknown = parseRequest('{"id":5,"method":"format-disk"}');
   assert.equal(unknown.ok, false);

@@ -98,11 +98,11 @@ describe('playAsciicast', () => {
   it('refuses a speed or idle limit that is not above 0', async () => {
     await assert.rejects(play(cast([]), { speed: 0 }), {
       name: 'UsageError',
-      message: 'expected a playback speed above 0, got "0"',
+      message: 'expected a playback speed above 0, got 0',
     });
     await assert.rejects(play(cast([]), { idleLimitMs: -5 }), {
       name: 'UsageError',
-      message: 'expected an idle limit above 0 ms, got "-5"',
+      message: 'expected an idle limit above 0 ms, got -5',
     });
   });
 });

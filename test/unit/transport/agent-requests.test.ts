@@ -97,7 +97,7 @@ describe('agent requests as payloads: answering', () => {
       [
         { id: 'c', op: 'execute', skill: 's', params: { n: 1 } },
         undefined,
-        'expected every param to be a string, got n: a number 1',
+        'expected every param to be a string, got n: 1',
       ],
       [
         { id: 'd', op: 'execute', skill: 's', params: ['x'] },

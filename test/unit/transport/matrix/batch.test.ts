@@ -48,7 +48,7 @@ test('a malformed batch is rejected as a whole, saying what was wrong', () => {
   const prefix = 'malformed org.mxagent._batch event: ';
   assert.equal(
     reason({ payloads: [payload(0)] }),
-    `${prefix}expected batch version 1, got "undefined"`,
+    `${prefix}expected batch version 1, got nothing`,
   );
   assert.equal(
     reason({ version: 1, payloads: 'nope' }),
@@ -62,7 +62,7 @@ test('a malformed batch is rejected as a whole, saying what was wrong', () => {
   assert.match(reason({ version: 1, payloads: tooMany }) ?? '', /got 33 items$/);
   assert.equal(
     reason({ version: 1, payloads: [payload(0), 7] }),
-    `${prefix}payloads[1]: expected a payload object, got "7"`,
+    `${prefix}payloads[1]: expected a payload object, got 7`,
   );
   assert.equal(
     reason({ version: 1, payloads: [payload(0), { kind: 'Bad', version: 1, body: {} }] }),
@@ -70,7 +70,7 @@ test('a malformed batch is rejected as a whole, saying what was wrong', () => {
   );
   assert.match(
     reason({ version: 1, payloads: [{ kind: 'a.b', version: 1, body: [] }] }) ?? '',
-    /payloads\[0\]: expected a payload body that is a JSON object, got an array$/,
+    /payloads\[0\]: expected a payload body that is a JSON object, got a list \[\]$/,
   );
 });
 
