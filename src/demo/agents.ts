@@ -113,13 +113,16 @@ function runToEnd(child: ChildProcess, options: RunOptions, signal: AbortSignal)
   });
 }
 
-/** Resolves with the first line of `child`'s stderr or stdout matching `pattern`. */
+/**
+ * Resolves with the first line of `child`'s stderr or stdout matching `pattern`; rejects when
+ * the child ends first, after `timeoutMs`, or when `signal` aborts.
+ */
 export function waitForLine(
   child: ChildProcess,
   pattern: RegExp,
-  timeoutMs: number,
-  what: string,
+  options: { readonly timeoutMs: number; readonly what: string; readonly signal: AbortSignal },
 ): Promise<string> {
+  const { timeoutMs, what, signal } = options;
   return new Promise((resolve, reject) => {
     let seen = '';
     const onData = (d: Buffer): void => {
@@ -137,6 +140,11 @@ export function waitForLine(
         );
       });
     };
+    const onAbort = (): void => {
+      finish(() => {
+        reject(new Error(`interrupted while waiting for ${what}`));
+      });
+    };
     const timer = setTimeout(() => {
       finish(() => {
         reject(new Error(`${what} was not ready after ${String(timeoutMs / 1000)} s:\n${seen}`));
@@ -147,10 +155,13 @@ export function waitForLine(
       child.stderr?.off('data', onData);
       child.stdout?.off('data', onData);
       child.off('close', onClose);
+      signal.removeEventListener('abort', onAbort);
       settle();
     };
     child.stderr?.on('data', onData);
     child.stdout?.on('data', onData);
     child.once('close', onClose);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -67,3 +67,16 @@ export function plainReporter(stdout: OutStream): DemoReporter {
     finish: () => Promise.resolve(),
   };
 }
+
+/** Writes every event as one JSON object per line (`--json`), with the plan first. */
+export function jsonReporter(stdout: OutStream): DemoReporter {
+  return {
+    plan: (titles) => {
+      stdout.write(`${JSON.stringify({ type: 'plan', steps: titles })}\n`);
+    },
+    event: (event) => {
+      stdout.write(`${JSON.stringify(event)}\n`);
+    },
+    finish: () => Promise.resolve(),
+  };
+}

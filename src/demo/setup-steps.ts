@@ -176,7 +176,14 @@ export function serveStep(choice: ModelChoice): DemoStep {
       world.report({ type: 'command', agent: 'bob', line: `serve --config ${file} &` });
       const child = world.bob.start(['serve', '--config', file]);
       world.children.push(child);
-      showLines(world, await waitForLine(child, /^serving /, 30_000, 'bob serve'));
+      showLines(
+        world,
+        await waitForLine(child, /^serving /, {
+          timeoutMs: 30_000,
+          what: 'bob serve',
+          signal: world.signal,
+        }),
+      );
     },
   };
 }

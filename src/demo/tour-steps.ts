@@ -147,7 +147,14 @@ export const streamStep: DemoStep = {
     let sharerOut = '';
     sharer.stderr?.on('data', (d: Buffer) => (sharerOut += d.toString()));
     const ended = new Promise<number | null>((resolve) => sharer.once('close', resolve));
-    showLines(world, await waitForLine(sharer, /^sharing stream/, 20_000, 'alice stream'));
+    showLines(
+      world,
+      await waitForLine(sharer, /^sharing stream/, {
+        timeoutMs: 20_000,
+        what: 'alice stream',
+        signal: world.signal,
+      }),
+    );
     const watch = await show(world, bob, ['stream', 'attach', ws, '--from-start'], {
       timeoutMs: 30_000,
     });
@@ -205,7 +212,11 @@ export const chatStep: DemoStep = {
     let heard = '';
     listen.stdout?.on('data', (d: Buffer) => (heard += d.toString()));
     const ended = new Promise<number | null>((resolve) => listen.once('close', resolve));
-    await waitForLine(listen, /^listening as /, 20_000, 'alice listen');
+    await waitForLine(listen, /^listening as /, {
+      timeoutMs: 20_000,
+      what: 'alice listen',
+      signal: world.signal,
+    });
     const question = 'In one sentence: what can you do for me?';
     await show(world, alice, ['send', bob, question]);
     if (!offline)

@@ -96,14 +96,33 @@ describe('mx-agent demo', () => {
     await new Promise<void>((resolve) => ollama.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${String((ollama.address() as AddressInfo).port)}`;
     try {
-      const r = await runCli(['demo', '--no-xmpp', '--ollama', url], env(), undefined, 120_000);
+      const r = await runCli(
+        ['--json', 'demo', '--no-xmpp', '--ollama', url],
+        env(),
+        undefined,
+        120_000,
+      );
       assert.equal(r.code, 0, r.stdout + r.stderr);
-      assert.match(r.stdout, new RegExp(`model: Ollama tiny:latest at ${url}`));
-      assert.match(r.stdout, /@bob:localhost: Bonjour from the fake Ollama\./);
-      assert.match(r.stdout, /XMPP: .*carol joins on Matrix too/);
-      assert.match(r.stdout, /^ {6}carol +cli +active.*@carol:localhost/m);
+      const events = r.stdout
+        .trim()
+        .split('\n')
+        .map(
+          (line) =>
+            JSON.parse(line) as { type: string; steps?: string[]; text?: string; lines?: string[] },
+        );
+      assert.equal(events[0]?.type, 'plan');
+      assert.equal(events[0].steps?.length, 10);
+      assert.equal(events.filter((e) => e.type === 'step-done').length, 10);
+      const said = (pattern: RegExp): boolean =>
+        events.some(
+          (e) => pattern.test(e.text ?? '') || (e.lines ?? []).some((l) => pattern.test(l)),
+        );
+      assert.ok(said(new RegExp(`model: Ollama tiny:latest at ${url}`)));
+      assert.ok(said(/@bob:localhost: Bonjour from the fake Ollama\./));
+      assert.ok(said(/XMPP: .*carol joins on Matrix too/));
+      assert.ok(said(/^carol +cli +active.*@carol:localhost/));
+      assert.ok(said(/Done in [\d.]+ s; the servers and agents are stopped/));
       assert.ok(chats.length >= 1);
-      assert.match(r.stdout, /Done in [\d.]+ s; the servers and agents are stopped/);
       const root = rootOf(r.stdout);
       assert.equal(existsSync(root), false);
       noneLeft(root);
@@ -111,6 +130,22 @@ describe('mx-agent demo', () => {
       ollama.closeAllConnections();
       ollama.close();
     }
+  });
+
+  it('stops and cleans up on Ctrl-C in the middle (exit 130)', async () => {
+    const child = startCli(['demo', '--offline', '--no-xmpp'], env());
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    const closed = new Promise<number | null>((resolve) => child.once('close', resolve));
+    for (let i = 0; i < 600 && !/\[4\/10\]/.test(out); i++) {
+      assert.equal(child.exitCode, null, out);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    child.kill('SIGINT');
+    assert.equal(await closed, 130, out);
+    const root = rootOf(out);
+    assert.equal(existsSync(root), false);
+    noneLeft(root);
   });
 
   it('refuses an --ollama that is not a URL', async () => {

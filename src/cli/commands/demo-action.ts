@@ -3,7 +3,7 @@
  * failed step into exit code 1.
  */
 import type { OptionValues } from 'commander';
-import { InternalError, UsageError, quote } from '../../errors.ts';
+import { InternalError, InterruptedError, UsageError, quote } from '../../errors.ts';
 import type { CliContext } from '../context.ts';
 import { flagOption, stringOption } from '../option-values.ts';
 
@@ -17,9 +17,12 @@ export async function demoAction(values: OptionValues, context: CliContext): Pro
   const { output } = context;
   const live =
     output.stdio.stdout.isTTY === true && !output.options.json && process.env.CI === undefined;
+  const { jsonReporter, plainReporter } = await import('../../demo/report.ts');
   const reporter = live
     ? (await import('../../ui/demo-view.ts')).startDemoView(process.stdout)
-    : (await import('../../demo/report.ts')).plainReporter(output.stdio.stdout);
+    : output.options.json
+      ? jsonReporter(output.stdio.stdout)
+      : plainReporter(output.stdio.stdout);
   // Ctrl-C ends a --keep demo normally; before that it interrupts (exit 130).
   const keep = flagOption(values, 'keep');
   if (keep) context.endsOnInterrupt();
@@ -34,5 +37,8 @@ export async function demoAction(values: OptionValues, context: CliContext): Pro
     signal: context.signal,
     reporter,
   });
-  if (!outcome.ok) throw new InternalError(`the demo failed: ${outcome.error ?? 'unknown error'}`);
+  if (outcome.ok) return;
+  if (context.signal.aborted)
+    throw new InterruptedError('interrupted: the demo stopped its agents and servers');
+  throw new InternalError(`the demo failed: ${outcome.error ?? 'unknown error'}`);
 }

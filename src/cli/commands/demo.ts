@@ -25,9 +25,10 @@ chat with a serve agent. The chat agent uses Ollama when one answers;
 otherwise the demo says so and uses an offline scripted model whose answers
 are labelled as such.
 
-In a terminal the steps show live; otherwise each step prints as text.
-Everything is stopped and removed at the end, unless --keep. Exits 0 when
-every step worked, 1 with the failed step's error otherwise.
+In a terminal the steps show live; otherwise each step prints as text (--json:
+one JSON event per line). Everything is stopped and removed at the end, and on
+Ctrl-C (exit 130); with --keep it stays up until Ctrl-C (then exit 0). Exits 0
+when every step worked, 1 with the failed step's error otherwise.
 
 Examples:
   $ mx-agent demo
