@@ -51,25 +51,27 @@ export const agentsStep: DemoStep = {
   run: async (world) => {
     const { alice, bob, carol, prosody, facts } = world;
     const password = () => randomBytes(12).toString('hex');
+    // The password goes in on stdin, as a person would type it at the prompt.
+    const login = (
+      agent: typeof alice,
+      profile: string,
+      network: string,
+      args: string[],
+      secret: string,
+    ) =>
+      show(world, agent, ['--profile', profile, 'login', network, ...args, '--password-stdin'], {
+        input: `${secret}\n`,
+      });
     const matrixLogin = async (agent: typeof alice, profile: string) => {
       const secret = password();
       const userId = await registerMatrix(world, agent.name, secret);
       facts.addresses[agent.name] = userId;
-      await show(
-        world,
+      await login(
         agent,
-        [
-          '--profile',
-          profile,
-          'login',
-          'matrix',
-          '--homeserver',
-          world.hs.url,
-          '--user',
-          userId,
-          '--password-stdin',
-        ],
-        { input: `${secret}\n` },
+        profile,
+        'matrix',
+        ['--homeserver', world.hs.url, '--user', userId],
+        secret,
       );
     };
     const xmppLogin = async (agent: typeof alice, profile: string) => {
@@ -77,28 +79,9 @@ export const agentsStep: DemoStep = {
       const secret = password();
       await prosody.register(agent.name, secret);
       const jid = `${agent.name}@${prosody.domain}`;
-      if (agent === carol) facts.addresses.carol = jid;
-      else facts.addresses[`${agent.name}-xmpp`] = jid;
-      await show(
-        world,
-        agent,
-        [
-          '--profile',
-          profile,
-          'login',
-          'xmpp',
-          '--jid',
-          jid,
-          '--host',
-          '127.0.0.1',
-          '--port',
-          String(prosody.c2sPort),
-          '--tls',
-          'off',
-          '--password-stdin',
-        ],
-        { input: `${secret}\n` },
-      );
+      facts.addresses[agent === carol ? 'carol' : `${agent.name}-xmpp`] = jid;
+      const server = ['--host', '127.0.0.1', '--port', String(prosody.c2sPort), '--tls', 'off'];
+      await login(agent, profile, 'xmpp', ['--jid', jid, ...server], secret);
     };
     world.report({
       type: 'note',
