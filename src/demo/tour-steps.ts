@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitForLine } from './agents.ts';
+import { detectSandbox } from '../security/sandbox.ts';
 import type { DemoStep } from './setup-steps.ts';
 import { retry, show, showLines, type DemoWorld } from './world.ts';
 
@@ -33,6 +34,14 @@ export const trustStep: DemoStep = {
         throw new Error(`${who.name} trust add ${whom} failed: ${result.stderr.trim()}`);
       showLines(world, result.stdout + result.stderr);
     }
+    const sandbox = detectSandbox();
+    world.report({
+      type: 'note',
+      text:
+        sandbox.kind === 'bubblewrap'
+          ? `jobs run in a bubblewrap sandbox (${sandbox.path} ${sandbox.version}): read-only system, no network`
+          : `no sandbox here (${sandbox.reason}), so the demo's rule allows running without one`,
+    });
     for (const worker of [bob, carol]) {
       const work = join(world.root, 'work', worker.name);
       mkdirSync(work, { recursive: true });
@@ -42,7 +51,9 @@ export const trustStep: DemoStep = {
         `requester = "${facts.ids.alice ?? ''}"`,
         'commands = ["sh"]',
         `cwd = ["${work}"]`,
-        'require_sandbox = false # the demo may run where bubblewrap is not installed',
+        sandbox.kind === 'bubblewrap'
+          ? 'require_sandbox = true'
+          : 'require_sandbox = false # no bubblewrap on this machine',
       ].join('\n');
       writeFileSync(join(worker.configDir, 'policy.toml'), `${policy}\n`, { mode: 0o600 });
       world.report({ type: 'note', text: `${worker.name}'s policy.toml:` });
