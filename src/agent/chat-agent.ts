@@ -20,6 +20,7 @@ import {
   occupantName,
   skillsText,
 } from './chat-helpers.ts';
+import { REPLY_DELIVERY_MS } from './reply-writer.ts';
 import { SeenMessages } from './seen-messages.ts';
 import { addressedTo, basicCommandReply, parseCommand, type Command } from './commands.ts';
 import { Confirmations } from './confirmations.ts';
@@ -370,7 +371,11 @@ export class ChatAgent {
   async #say(conversation: Conversation, text: string, memory?: ConversationMemory): Promise<void> {
     memory?.log.append({ role: 'assistant', content: text, ts: Date.now() });
     try {
-      await conversation.transport.send(conversation.reply, { type: 'text', text });
+      await conversation.transport.send(
+        conversation.reply,
+        { type: 'text', text },
+        { timeoutMs: REPLY_DELIVERY_MS },
+      );
     } catch (error) {
       this.#options.log(
         'warn',

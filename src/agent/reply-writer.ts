@@ -15,6 +15,13 @@ export interface ReplyWriterOptions {
   readonly intervalMs: number;
 }
 
+/**
+ * How long a reply may wait for the network. A send gives up after 30 s by default, but a
+ * reply the model has already written (and that was paid for) is still worth delivering after
+ * an outage of a few minutes: the transport queues it and sends it, in order, on reconnect.
+ */
+export const REPLY_DELIVERY_MS = 10 * 60_000;
+
 /** Marks a reply still being written. */
 export const IN_PROGRESS = ' …';
 

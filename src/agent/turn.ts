@@ -13,7 +13,7 @@ import { StopRequested } from './conversation-queue.ts';
 import type { ModelRequest, ModelResponse } from './llm/types.ts';
 import { runTurn, type TurnSkills } from './loop.ts';
 import { ConversationMemory, systemPrompt } from './memory.ts';
-import { ReplyWriter } from './reply-writer.ts';
+import { REPLY_DELIVERY_MS, ReplyWriter } from './reply-writer.ts';
 import { SpendCapError, type SpendLedger } from './spend.ts';
 import type { Attachment } from '../transport/transport.ts';
 import type { ActivityFeed } from './activity.ts';
@@ -90,7 +90,11 @@ export async function runChatTurn(
   const signal = AbortSignal.any([request.signal, timeout]);
   const writer = new ReplyWriter(
     async (text, replaces) =>
-      transport.send(reply, { type: 'text', text, ...(replaces ? { replaces } : {}) }),
+      transport.send(
+        reply,
+        { type: 'text', text, ...(replaces ? { replaces } : {}) },
+        { timeoutMs: REPLY_DELIVERY_MS },
+      ),
     { stream: settings.stream && request.silent !== true, intervalMs: settings.editIntervalMs },
   );
   let partial = '';
