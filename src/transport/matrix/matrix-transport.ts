@@ -73,6 +73,7 @@ import {
   sdkLogger,
   unrefSdkRequestTimers,
 } from './sdk.ts';
+import { withDeadlines } from './request-deadlines.ts';
 import { indexedDbFor, Ledger, lockStore, releaseIndexedDb, storageKey } from './store.ts';
 
 /** How often the sync state (token, rooms) is saved while running. */
@@ -214,7 +215,7 @@ export class MatrixTransport implements T.Transport {
       accessToken: opts.accessToken,
       store,
       scheduler: createScheduler(opts.backoff?.maxMs ?? 10_000),
-      fetchFn: guardedFetch((roomId) => this.#encrypted.has(roomId)),
+      fetchFn: withDeadlines(guardedFetch((roomId) => this.#encrypted.has(roomId))),
       cryptoCallbacks: this.#trust.cryptoCallbacks,
       logger: sdkLogger(opts.log),
     });
