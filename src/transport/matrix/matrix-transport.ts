@@ -74,6 +74,8 @@ import {
   unrefSdkRequestTimers,
 } from './sdk.ts';
 import { indexedDbFor, Ledger, lockStore, releaseIndexedDb, storageKey } from './store.ts';
+import { SyncRetry } from './sync-retry.ts';
+import { DEFAULT_BACKOFF } from '../backoff.ts';
 
 /** How often the sync state (token, rooms) is saved while running. */
 const SYNC_SAVE_MS = 30_000;
@@ -90,6 +92,8 @@ export class MatrixTransport implements T.Transport {
   #unlock: (() => void) | undefined;
   #state: T.ConnectionState = 'offline';
   #saver: NodeJS.Timeout | undefined;
+  /** Pokes a dropped sync on our reconnect schedule, not the SDK's 5–10 s (sync-retry.ts). */
+  #syncRetry: SyncRetry | undefined;
   /** When the current online period began: events older than that arrive delayed. */
   #onlineSince = 0;
   /** When this device started listening: older events are history. */
@@ -219,6 +223,12 @@ export class MatrixTransport implements T.Transport {
       logger: sdkLogger(opts.log),
     });
     this.#client = client;
+    this.#syncRetry = new SyncRetry(
+      () => {
+        client.retryImmediately();
+      },
+      { ...DEFAULT_BACKOFF, ...opts.backoff },
+    );
     await client.initRustCrypto({
       useIndexedDB: true,
       cryptoDatabasePrefix: `${prefix}-crypto`,
@@ -275,8 +285,10 @@ export class MatrixTransport implements T.Transport {
         state === SyncState.Syncing ||
         state === SyncState.Catchup
       ) {
+        this.#syncRetry?.restored();
         this.#setState('online');
       } else if (state === SyncState.Error || state === SyncState.Reconnecting) {
+        this.#syncRetry?.lost();
         this.#setState('reconnecting');
       }
     });
@@ -362,6 +374,7 @@ export class MatrixTransport implements T.Transport {
 
   async #teardown(): Promise<void> {
     clearInterval(this.#saver);
+    this.#syncRetry?.stop();
     const client = this.#client;
     this.#client = undefined;
     if (client) {
