@@ -75,6 +75,7 @@ import {
 } from './sdk.ts';
 import { indexedDbFor, Ledger, lockStore, releaseIndexedDb, storageKey } from './store.ts';
 import { SyncRetry } from './sync-retry.ts';
+import { GapReader } from './gap.ts';
 import { DEFAULT_BACKOFF } from '../backoff.ts';
 
 /** How often the sync state (token, rooms) is saved while running. */
@@ -109,6 +110,7 @@ export class MatrixTransport implements T.Transport {
   /** Per-room send queues: sends reach a room in the order they were made (outbox.ts). */
   readonly #outboxes = new Map<string, RoomOutbox>();
   readonly #inbound: Inbound;
+  readonly #gaps: GapReader;
   /** The agent protocol as payloads in direct rooms (specs/protocol.md §11.3). */
   readonly #agent: AgentRequests;
   /**
@@ -135,6 +137,18 @@ export class MatrixTransport implements T.Transport {
       onlineSince: () => this.#onlineSince,
       emit: (event) => {
         if (!this.#agent.take(event)) this.#emit(event);
+      },
+    });
+    this.#gaps = new GapReader({
+      inbound: this.#inbound,
+      client: () => this.#client_(),
+      encrypted: (roomId) => this.#encrypted.has(roomId),
+      online: (signal) => this.#online(signal),
+      delivered: (eventId) => this.#ledger?.delivered(eventId) === true,
+      floor: (roomId) => this.#floor(roomId),
+      nameOf: (roomId) => this.#nameOf(roomId),
+      log: (level, message) => {
+        this.#log(level, message);
       },
     });
     this.#agent = agentRequestsOver(
@@ -294,7 +308,12 @@ export class MatrixTransport implements T.Transport {
     });
     client.on(RoomEvent.Timeline, (event, room, toStart, _removed, data) => {
       if (toStart || !room || !data.liveEvent) return;
+      this.#gaps.seen(event, room.roomId);
       this.#inbound.enqueue(event, room);
+    });
+    // A limited sync skipped events: they are read back and delivered in their place (gap.ts).
+    client.on(RoomEvent.TimelineReset, (room, timelines) => {
+      if (room && timelines === room.getUnfilteredTimelineSet()) this.#gaps.reset(room);
     });
     client.on(MatrixEventEvent.Decrypted, (event) => {
       const room = client.getRoom(event.getRoomId());
@@ -366,6 +385,7 @@ export class MatrixTransport implements T.Transport {
   async close(reason?: Error): Promise<void> {
     if (this.#state === 'closed') return;
     this.#agent.close();
+    this.#gaps.close();
     this.#setState('closed', reason);
     this.#waitingOnline.reject(new NetworkError('the transport is closed'));
     this.#waitingOnline.promise.catch(() => undefined);
