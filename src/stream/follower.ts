@@ -10,7 +10,7 @@
  * history; duplicates (retries, history overlapping live) are dropped by `seq`.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { NetworkError, UsageError, messageOf, quote } from '../errors.ts';
+import { NetworkError, messageOf } from '../errors.ts';
 import type { InboundMessage, Target, Transport } from '../transport/transport.ts';
 import { decodeStreamEvent } from './protocol-decode.ts';
 import {
@@ -23,6 +23,7 @@ import {
   type StreamStart,
 } from './protocol.ts';
 import { sameConversation } from './conversation.ts';
+import { HoleTimer } from './hole-timer.ts';
 import { StreamHistory } from './stream-history.ts';
 
 /** What the renderer is given, in order. */
@@ -101,7 +102,16 @@ class Follower {
   #draining = false;
   #adopt = false;
   #finishing = false;
-  #gapTimer: NodeJS.Timeout | undefined;
+  readonly #holes = new HoleTimer({
+    look: () => this.#fillGap(),
+    onError: (error, delayMs) => {
+      this.#o.log('warn', `could not read stream history: ${messageOf(error)}`);
+      this.#holes.set(this.#next, Math.min(delayMs * 2, GAP_RETRY_MAX_MS));
+    },
+    onSettled: () => {
+      this.#watchGap();
+    },
+  });
   /** The hole being waited for: its seq, since when, and the current retry delay. */
   #gap: { seq: number; since: number; delayMs: number } | undefined;
   readonly #done = Promise.withResolvers<StreamEnd | undefined>();
@@ -134,7 +144,7 @@ class Follower {
       this.#drain();
       return await this.#done.promise;
     } finally {
-      clearTimeout(this.#gapTimer);
+      this.#holes.close();
       signal.removeEventListener('abort', onAbort);
       this.#o.finish?.removeEventListener('abort', onFinish);
       unsubscribe();
@@ -323,19 +333,12 @@ class Follower {
     // Cleared in the same turn as the last look at #pending: an event that arrives a microtask
     // later (the rest of a batch of live events) must start a drain of its own, not wait here.
     this.#draining = false;
-    if (this.#pending.size > 0) this.#armGap(this.#o.gapWaitMs ?? 1_000);
-    else clearTimeout(this.#gapTimer);
+    this.#watchGap();
   }
 
-  /** Look for the missing event in `delayMs`, in history if live traffic has not brought it. */
-  #armGap(delayMs: number): void {
-    clearTimeout(this.#gapTimer);
-    this.#gapTimer = setTimeout(() => {
-      void this.#fillGap().catch((error: unknown) => {
-        this.#o.log('warn', `could not read stream history: ${messageOf(error)}`);
-        this.#armGap(Math.min(delayMs * 2, GAP_RETRY_MAX_MS));
-      });
-    }, delayMs);
+  /** Events after `#next` came but not it: look for it in history (hole-timer.ts). */
+  #watchGap(): void {
+    this.#holes.watch(this.#pending.size > 0 ? this.#next : undefined, this.#o.gapWaitMs ?? 1_000);
   }
 
   /** A hole live traffic did not fill: read history back to it, or skip what is gone. */
@@ -361,7 +364,7 @@ class Follower {
           Math.max(gap.delayMs * 2, this.#o.gapWaitMs ?? 1_000),
           GAP_RETRY_MAX_MS,
         );
-        this.#armGap(gap.delayMs);
+        this.#holes.set(wanted, gap.delayMs);
         return;
       }
       this.#skipTo(
@@ -384,18 +387,4 @@ class Follower {
     this.#hash = undefined;
     this.#next = to;
   }
-}
-
-/** Resolve a stream id given in full or as a unique prefix among `ids`. */
-export function matchStreamId(input: string, ids: readonly string[]): string {
-  if (ids.includes(input)) return input;
-  const matches = ids.filter((id) => id.startsWith(input));
-  if (matches.length === 1 && matches[0]) return matches[0];
-  // A whole id nobody listed (history beyond the pages scanned): take it as given.
-  if (matches.length === 0 && /^[0-9a-f]{12}$/.test(input)) return input;
-  if (matches.length > 1)
-    throw new UsageError(`stream id ${quote(input)} is ambiguous: it starts ${matches.join(', ')}`);
-  throw new UsageError(
-    `no stream ${quote(input)} here${ids.length ? `; streams: ${ids.slice(0, 5).join(', ')}` : ''}`,
-  );
 }

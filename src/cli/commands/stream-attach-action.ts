@@ -1,6 +1,7 @@
 import { resolvePaths } from '../../config/paths.ts';
 import { UsageError, quote } from '../../errors.ts';
-import { followStream, matchStreamId, type FollowFrom } from '../../stream/follower.ts';
+import { followStream, type FollowFrom } from '../../stream/follower.ts';
+import { matchStreamId } from '../../stream/stream-id.ts';
 import { StreamFiles } from '../../stream/local-files.ts';
 import { exitCodeOf } from '../../stream/program.ts';
 import { decodeStreamEvent } from '../../stream/protocol-decode.ts';

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { resolvePaths } from '../../config/paths.ts';
 import { buildAsciicast } from '../../stream/asciicast.ts';
 import { exportStream as rebuild } from '../../stream/export.ts';
-import { matchStreamId } from '../../stream/follower.ts';
+import { matchStreamId } from '../../stream/stream-id.ts';
 import { StreamFiles } from '../../stream/local-files.ts';
 import { listStreams } from '../../stream/registry.ts';
 import { scanStreams } from '../../stream/stream-history.ts';

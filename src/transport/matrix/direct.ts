@@ -80,10 +80,12 @@ export class DirectRooms {
 
   /** The joined direct room with `userId`, created (and the peer invited) when there is none. */
   async roomFor(userId: string, signal: AbortSignal): Promise<string> {
-    const known = this.#roomOf.get(userId);
-    if (known && this.#ctx.client().getRoom(known)?.getMyMembership() === 'join') return known;
+    // A room still being made is known and joined before it is ready (m.direct, encryption):
+    // a later send must wait for it too, or it overtakes the first send into the room.
     const inFlight = this.#creating.get(userId);
     if (inFlight) return inFlight;
+    const known = this.#roomOf.get(userId);
+    if (known && this.#ctx.client().getRoom(known)?.getMyMembership() === 'join') return known;
     const creating = this.#create(userId, signal).finally(() => this.#creating.delete(userId));
     this.#creating.set(userId, creating);
     return creating;

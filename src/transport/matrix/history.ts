@@ -34,9 +34,8 @@ const MAX_REQUESTS = 10;
  * Only events that can carry our content (spec: RoomEventFilter, `*` wildcards). Servers that
  * ignore it cost us some state events on the wire; nothing else depends on it.
  */
-const FILTER = JSON.stringify({
-  types: ['m.room.message', 'm.room.encrypted', `${EVENT_PREFIX}*`],
-});
+export const MESSAGE_TYPES = ['m.room.message', 'm.room.encrypted', `${EVENT_PREFIX}*`];
+const FILTER = JSON.stringify({ types: MESSAGE_TYPES });
 
 /** What reading history needs from its transport. */
 export interface HistoryContext {
@@ -56,7 +55,7 @@ export interface HistoryRoom {
 }
 
 /** The part of a `/messages` response we read. */
-interface MessagesResponse {
+export interface MessagesResponse {
   readonly chunk?: unknown;
   readonly start?: unknown;
   readonly end?: unknown;
@@ -171,17 +170,21 @@ function messagesOf(
   return inboundMessages(decoded, common).reverse();
 }
 
-/** One `/messages` request, retried through outages and rate limits until the deadline. */
-async function fetchMessages(
+/**
+ * One `/messages` request backwards, retried through outages and rate limits until the
+ * deadline; `filter` is a RoomEventFilter as JSON (default: events that can carry messages).
+ */
+export async function fetchMessages(
   ctx: HistoryContext,
-  room: HistoryRoom,
+  room: Omit<HistoryRoom, 'target'>,
   from: string | undefined,
   limit: number,
   signal: AbortSignal,
+  filter = FILTER,
 ): Promise<MessagesResponse> {
   const path = `/rooms/${encodeURIComponent(room.roomId)}/messages`;
   // Without `from`, dir=b starts at the live end of the timeline (spec v1.3).
-  const params = { dir: 'b', limit: String(limit), filter: FILTER, ...(from ? { from } : {}) };
+  const params = { dir: 'b', limit: String(limit), filter, ...(from ? { from } : {}) };
   for (let attempt = 0; ; attempt++) {
     await ctx.online(signal);
     try {
@@ -211,15 +214,17 @@ async function fetchMessages(
 /**
  * The events of a chunk as SDK events, decrypted where this device holds the key. Mapped
  * without re-emitting: a history event decrypting must not look like live traffic to our
- * listeners on the client (matrix-transport.ts wires MatrixEventEvent.Decrypted).
+ * listeners on the client (matrix-transport.ts wires MatrixEventEvent.Decrypted). Live events
+ * read back (gap.ts) are re-emitted: one whose key comes later is delivered then.
  */
-async function decryptAll(
+export async function decryptAll(
   client: MatrixClient,
   roomId: string,
   chunk: unknown,
+  live = false,
 ): Promise<MatrixEvent[]> {
   if (!Array.isArray(chunk)) return [];
-  const mapper = client.getEventMapper({ preventReEmit: true, decrypt: false });
+  const mapper = client.getEventMapper({ preventReEmit: !live, decrypt: false });
   const events = chunk
     .filter((raw): raw is Partial<IEvent> => typeof raw === 'object' && raw !== null)
     // The room we asked about, whatever the event claims: Megolm keys are bound to a room.

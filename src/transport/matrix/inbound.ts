@@ -4,7 +4,8 @@
  * it), history and our own echoes skipped, plaintext in an encrypted room and malformed events
  * rejected, undecryptable ones reported once and delivered when their key arrives, and each
  * event delivered once across restarts (the ledger; a batch is one event, its payloads
- * delivered together).
+ * delivered together). Events a limited sync skipped are read back (gap.ts) and delivered in
+ * their place: the live events after a gap wait for it.
  */
 import type { MatrixEvent, Room } from 'matrix-js-sdk';
 import type * as T from '../transport.ts';
@@ -29,11 +30,20 @@ export interface InboundContext {
   emit(event: T.TransportEvent): void;
 }
 
+/** Where the events a limited sync skipped belong in a room's queue, until they are read. */
+export class Gap {
+  readonly roomId: string;
+
+  constructor(roomId: string) {
+    this.roomId = roomId;
+  }
+}
+
 /** The inbound pipeline of one transport. */
 export class Inbound {
   readonly #ctx: InboundContext;
-  /** Live events per room waiting for earlier ones to finish decrypting. */
-  readonly #queues = new Map<string, MatrixEvent[]>();
+  /** Live events per room waiting for earlier ones to finish decrypting, or for a gap. */
+  readonly #queues = new Map<string, (MatrixEvent | Gap)[]>();
   /** Undecryptable events reported once each, delivered when their key arrives. */
   readonly #undecryptable = new Set<string>();
   readonly #reported = new Set<string>();
@@ -44,15 +54,42 @@ export class Inbound {
 
   /** Take a live timeline event in. */
   enqueue(event: MatrixEvent, room: Room): void {
+    if (!this.#wanted(event, room.roomId)) return;
+    this.#queue(room.roomId).push(event);
+    this.#drain(room);
+  }
+
+  /** A limited sync skipped events here: what comes after waits until `fill` brings them. */
+  hold(roomId: string): Gap {
+    const gap = new Gap(roomId);
+    this.#queue(roomId).push(gap);
+    return gap;
+  }
+
+  /** The events of a gap, oldest first (none when they could not be read): deliver in place. */
+  fill(gap: Gap, room: Room, events: readonly MatrixEvent[]): void {
+    const queue = this.#queue(gap.roomId);
+    const at = queue.indexOf(gap);
+    if (at < 0) return;
+    queue.splice(at, 1, ...events.filter((event) => this.#wanted(event, gap.roomId)));
+    this.#drain(room);
+  }
+
+  #wanted(event: MatrixEvent, roomId: string): boolean {
     const id = event.getId();
     const sender = event.getSender();
-    if (!id || !sender || id.startsWith('~') || event.isState()) return;
-    if (sender === this.#ctx.userId) return;
-    if (event.getTs() < this.#ctx.floor(room.roomId)) return;
-    const queue = this.#queues.get(room.roomId) ?? [];
-    queue.push(event);
-    this.#queues.set(room.roomId, queue);
-    this.#drain(room);
+    if (!id || !sender || id.startsWith('~') || event.isState()) return false;
+    if (sender === this.#ctx.userId) return false;
+    return event.getTs() >= this.#ctx.floor(roomId);
+  }
+
+  #queue(roomId: string): (MatrixEvent | Gap)[] {
+    let queue = this.#queues.get(roomId);
+    if (!queue) {
+      queue = [];
+      this.#queues.set(roomId, queue);
+    }
+    return queue;
   }
 
   /** An event finished decrypting (now, or after its key arrived). */
@@ -63,8 +100,9 @@ export class Inbound {
 
   #drain(room: Room): void {
     const queue = this.#queues.get(room.roomId);
-    while (queue?.[0] && !(queue[0].isBeingDecrypted() || queue[0].shouldAttemptDecryption())) {
-      this.#consider(queue.shift() as MatrixEvent, room);
+    for (let head = queue?.[0]; head !== undefined; head = queue?.[0]) {
+      if (head instanceof Gap || head.isBeingDecrypted() || head.shouldAttemptDecryption()) break;
+      this.#consider(queue?.shift() as MatrixEvent, room);
     }
     if (queue?.length === 0) this.#queues.delete(room.roomId);
   }

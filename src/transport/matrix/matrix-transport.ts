@@ -75,6 +75,9 @@ import {
 } from './sdk.ts';
 import { withDeadlines } from './request-deadlines.ts';
 import { indexedDbFor, Ledger, lockStore, releaseIndexedDb, storageKey } from './store.ts';
+import { SyncRetry } from './sync-retry.ts';
+import { GapReader } from './gap.ts';
+import { DEFAULT_BACKOFF } from '../backoff.ts';
 
 /** How often the sync state (token, rooms) is saved while running. */
 const SYNC_SAVE_MS = 30_000;
@@ -91,6 +94,8 @@ export class MatrixTransport implements T.Transport {
   #unlock: (() => void) | undefined;
   #state: T.ConnectionState = 'offline';
   #saver: NodeJS.Timeout | undefined;
+  /** Pokes a dropped sync on our reconnect schedule, not the SDK's 5–10 s (sync-retry.ts). */
+  #syncRetry: SyncRetry | undefined;
   /** When the current online period began: events older than that arrive delayed. */
   #onlineSince = 0;
   /** When this device started listening: older events are history. */
@@ -106,6 +111,7 @@ export class MatrixTransport implements T.Transport {
   /** Per-room send queues: sends reach a room in the order they were made (outbox.ts). */
   readonly #outboxes = new Map<string, RoomOutbox>();
   readonly #inbound: Inbound;
+  readonly #gaps: GapReader;
   /** The agent protocol as payloads in direct rooms (specs/protocol.md §11.3). */
   readonly #agent: AgentRequests;
   /**
@@ -132,6 +138,18 @@ export class MatrixTransport implements T.Transport {
       onlineSince: () => this.#onlineSince,
       emit: (event) => {
         if (!this.#agent.take(event)) this.#emit(event);
+      },
+    });
+    this.#gaps = new GapReader({
+      inbound: this.#inbound,
+      client: () => this.#client_(),
+      encrypted: (roomId) => this.#encrypted.has(roomId),
+      online: (signal) => this.#online(signal),
+      delivered: (eventId) => this.#ledger?.delivered(eventId) === true,
+      floor: (roomId) => this.#floor(roomId),
+      nameOf: (roomId) => this.#nameOf(roomId),
+      log: (level, message) => {
+        this.#log(level, message);
       },
     });
     this.#agent = agentRequestsOver(
@@ -220,6 +238,12 @@ export class MatrixTransport implements T.Transport {
       logger: sdkLogger(opts.log),
     });
     this.#client = client;
+    this.#syncRetry = new SyncRetry(
+      () => {
+        client.retryImmediately();
+      },
+      { ...DEFAULT_BACKOFF, ...opts.backoff },
+    );
     await client.initRustCrypto({
       useIndexedDB: true,
       cryptoDatabasePrefix: `${prefix}-crypto`,
@@ -276,14 +300,21 @@ export class MatrixTransport implements T.Transport {
         state === SyncState.Syncing ||
         state === SyncState.Catchup
       ) {
+        this.#syncRetry?.restored();
         this.#setState('online');
       } else if (state === SyncState.Error || state === SyncState.Reconnecting) {
+        this.#syncRetry?.lost();
         this.#setState('reconnecting');
       }
     });
     client.on(RoomEvent.Timeline, (event, room, toStart, _removed, data) => {
       if (toStart || !room || !data.liveEvent) return;
+      this.#gaps.seen(event, room.roomId);
       this.#inbound.enqueue(event, room);
+    });
+    // A limited sync skipped events: they are read back and delivered in their place (gap.ts).
+    client.on(RoomEvent.TimelineReset, (room, timelines) => {
+      if (room && timelines === room.getUnfilteredTimelineSet()) this.#gaps.reset(room);
     });
     client.on(MatrixEventEvent.Decrypted, (event) => {
       const room = client.getRoom(event.getRoomId());
@@ -355,6 +386,7 @@ export class MatrixTransport implements T.Transport {
   async close(reason?: Error): Promise<void> {
     if (this.#state === 'closed') return;
     this.#agent.close();
+    this.#gaps.close();
     this.#setState('closed', reason);
     this.#waitingOnline.reject(new NetworkError('the transport is closed'));
     this.#waitingOnline.promise.catch(() => undefined);
@@ -363,6 +395,7 @@ export class MatrixTransport implements T.Transport {
 
   async #teardown(): Promise<void> {
     clearInterval(this.#saver);
+    this.#syncRetry?.stop();
     const client = this.#client;
     this.#client = undefined;
     if (client) {

@@ -22,7 +22,7 @@ export interface MatrixTransportOptions {
   readonly connectTimeoutMs?: number;
   /** Long-poll timeout of /sync, in ms (default 30 000). */
   readonly pollTimeoutMs?: number;
-  /** Retry bounds for sends while the homeserver is unreachable, in ms. */
+  /** Retry bounds while the homeserver is unreachable (sends, and polling for its return), in ms. */
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
   /** Milliseconds our agent request handler may take per request (default 5 minutes). */
   readonly agentDeadlineMs?: number;

@@ -107,6 +107,28 @@ describe('matrix transport: restarts, rate limits, hostile input', () => {
     );
   });
 
+  it('reads back what a limited sync skipped while it was away: all of it, in order, once', async () => {
+    const alice = await bed.account('alice');
+    const bob = await bed.account('bob');
+    const a = await connect(alice);
+    let b = await connect(bob);
+    const to = { kind: 'direct', address: bob.userId } as const;
+    await a.t.send(to, { type: 'text', text: 'g0' });
+    await b.r.waitFor((e) => isText(e) && e.text === 'g0');
+    await b.t.close();
+    // More than the 10 events an incremental sync carries by default: the rest is a gap.
+    for (let i = 1; i <= 25; i++) await a.t.send(to, { type: 'text', text: `g${String(i)}` });
+    b = await connect(bob);
+    await b.r.waitFor((e) => isText(e) && e.text === 'g25', 20_000);
+    await a.t.send(to, { type: 'text', text: 'g26' });
+    await b.r.waitFor((e) => isText(e) && e.text === 'g26');
+    await sleep(300);
+    assert.deepEqual(
+      texts(b.r),
+      Array.from({ length: 26 }, (_, i) => `g${String(i + 1)}`),
+    );
+  });
+
   it('reports an event it cannot decrypt yet (who, where), and delivers it when the key arrives', async () => {
     const alice = await bed.account('alice');
     const bob = await bed.account('bob');

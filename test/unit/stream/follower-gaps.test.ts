@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { NetworkError } from '../../../src/errors.ts';
-import { outputSeqs, share, verifiedOf, watch } from './follow-fixtures.ts';
+import { outputSeqs, share, sharerOf, verifiedOf, watch } from './follow-fixtures.ts';
 import { concat, seqOf, twoPeers, utf8 } from './stream-fixtures.ts';
 
 describe('followStream holes and duplicates', () => {
@@ -16,6 +16,27 @@ describe('followStream holes and duplicates', () => {
     assert.deepEqual(w.output(), published.all);
     assert.equal(verifiedOf(w), true);
     assert.ok(!w.types().includes('gap'));
+  });
+
+  it('fills a hole from history while live traffic keeps coming faster than gapWaitMs', async () => {
+    const { sharer, viewer } = await twoPeers();
+    viewer.dropLive = (message) => seqOf(message) === 2;
+    const w = watch(viewer, { kind: 'start' }, { gapWaitMs: 50 });
+    await w.ready;
+    const live = sharerOf(sharer);
+    // An event every 10 ms for 400 ms: the hole must not wait for the traffic to pause.
+    for (let i = 0; i < 40; i++) {
+      live.step(`${String(i)} `);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.ok(
+      outputSeqs(w).includes(30),
+      `rendered while the stream ran: ${JSON.stringify(outputSeqs(w))}`,
+    );
+    const published = await live.end();
+    await w.finished();
+    assert.deepEqual(w.output(), published.all);
+    assert.equal(verifiedOf(w), true);
   });
 
   it('skips, and says so, what neither live traffic nor history has', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { UsageError } from '../../../src/errors.ts';
-import { matchStreamId } from '../../../src/stream/follower.ts';
+import { matchStreamId } from '../../../src/stream/stream-id.ts';
 
 const IDS = ['3f2a9c01b7de', '3f2a11aa22bb', '9c0ffee00001'];
 
