@@ -7,28 +7,24 @@
  * polite refusal each), and a sender that keeps the agent in a reply loop.
  */
 import type {
+  Attachment,
   InboundMessage,
   ReactionEvent,
   ConfirmationEvent,
   Target,
   Transport,
 } from '../transport/transport.ts';
-import {
-  bareAddress,
-  isRoomAdmin,
-  loggedAttachment,
-  occupantName,
-  skillsText,
-} from './chat-helpers.ts';
+import { bareAddress, commandReply, loggedAttachment, occupantName } from './chat-helpers.ts';
 import { SeenMessages } from './seen-messages.ts';
-import { addressedTo, basicCommandReply, parseCommand, type Command } from './commands.ts';
+import { addressedTo, parseCommand, type Command } from './commands.ts';
 import { Confirmations } from './confirmations.ts';
 import { ConversationQueues } from './conversation-queue.ts';
 import { LoopGuard } from './loop-guard.ts';
 import { ConversationMemory } from './memory.ts';
 import type { SpendLedger } from './spend.ts';
-import { statusText, type AgentFacts } from './status.ts';
+import type { AgentFacts } from './status.ts';
 import { runChatTurn, type TurnDeps } from './turn.ts';
+import { unansweredConversations } from './unanswered.ts';
 
 /** A room the agent joins. */
 export interface RoomSetting {
@@ -68,6 +64,8 @@ export class ChatAgent {
   readonly #rooms = new Map<string, RoomSetting>();
   readonly #guard = new LoopGuard();
   readonly #seen = new SeenMessages();
+  /** Conversations whose unanswered messages a transport has taken on. */
+  readonly #resumed = new Set<string>();
   readonly #unsubscribe: (() => void)[] = [];
 
   constructor(options: ChatAgentOptions) {
@@ -91,6 +89,7 @@ export class ChatAgent {
       else if (event.type === 'confirmation') this.#onConfirmation(event);
     });
     this.#unsubscribe.push(stop);
+    this.#answerUnanswered(transport);
     for (const room of rooms) {
       try {
         const info = await transport.joinWorkspace(room.address, {
@@ -107,6 +106,29 @@ export class ChatAgent {
       }
     }
     return stop;
+  }
+
+  /**
+   * Answer what an earlier process recorded but did not answer (it was killed while the turns
+   * waited or ran), queued before anything delivered now so each person's answers keep their
+   * order. Delivered again, such a message is known as recorded (#onText): answered once.
+   */
+  #answerUnanswered(transport: Transport): void {
+    for (const { id, messages } of unansweredConversations(this.#options.memoryDir)) {
+      // Matrix ids start with @; a conversation is taken up by the first transport of its network.
+      if ((transport.network === 'matrix') !== id.startsWith('@') || this.#resumed.has(id))
+        continue;
+      this.#resumed.add(id);
+      if (!this.#options.allowed(id)) continue;
+      this.#options.log('info', `answering what ${id} wrote before a restart`);
+      const conversation = {
+        id,
+        room: false,
+        reply: { kind: 'direct', address: id },
+        transport,
+      } as const;
+      for (const m of messages) this.#queueTurn(conversation, id, id, m.content, { id: m.msgId });
+    }
   }
 
   /** Stop listening and stop every running turn. */
@@ -280,7 +302,7 @@ export class ChatAgent {
     person: string,
     logSender: string,
     text: string,
-    message: Extract<InboundMessage, { type: 'text' }> | undefined,
+    message: { readonly id: string; readonly attachments?: readonly Attachment[] } | undefined,
   ): void {
     // Reported only for what the agent will answer: the dashboard counts it as a turn to come.
     this.#options.activity?.report({
@@ -328,7 +350,7 @@ export class ChatAgent {
     const reply = async (): Promise<void> => {
       let text: string;
       try {
-        text = await this.#commandReply(conversation, command, person, memory, room);
+        text = await commandReply(this.#options, conversation, command, person, memory, room);
       } catch (error) {
         // Fluux Agent's words for a command that failed.
         text = `Sorry, an error occurred: ${error instanceof Error ? error.message : String(error)}`;
@@ -338,29 +360,6 @@ export class ChatAgent {
     if (command.name === '/new' || command.name === '/reset' || command.name === '/forget')
       void this.#queues.enqueue(conversation.id, reply, false);
     else void reply();
-  }
-
-  async #commandReply(
-    conversation: Conversation,
-    command: Command,
-    person: string,
-    memory: ConversationMemory,
-    room: boolean,
-  ): Promise<string> {
-    switch (command.name) {
-      case '/status':
-        return statusText(this.#options.facts(), memory, conversation.id, room);
-      case '/skills':
-        return skillsText(this.#options.skills.describe());
-      case '/usage':
-        return this.#options.ledger.usageText(room ? person : conversation.id);
-      case '/forget':
-        if (room && !(await isRoomAdmin(conversation, person)))
-          return 'Only an admin of this room can make me forget it.';
-        return basicCommandReply(command, memory) ?? '';
-      default:
-        return basicCommandReply(command, memory) ?? '';
-    }
   }
 
   /**

@@ -189,6 +189,7 @@ export async function runChatTurn(
       content: text,
       ...(id ? { msgId: id } : {}),
       ts: Date.now(),
+      ...(request.messageId === undefined ? {} : { replyTo: request.messageId }),
     });
   } catch (error) {
     deps.log(
