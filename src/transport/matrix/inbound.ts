@@ -4,7 +4,8 @@
  * it), history and our own echoes skipped, plaintext in an encrypted room and malformed events
  * rejected, undecryptable ones reported once and delivered when their key arrives, and each
  * event delivered once across restarts (the ledger; a batch is one event, its payloads
- * delivered together).
+ * delivered together) — save for a process killed between delivering an event and recording
+ * it, whose successor delivers it again.
  */
 import type { MatrixEvent, Room } from 'matrix-js-sdk';
 import type * as T from '../transport.ts';
@@ -16,8 +17,10 @@ export interface InboundContext {
   readonly userId: string;
   /** Events of a room before this time are history. */
   floor(roomId: string): number;
-  /** Record a delivery; false when the event was delivered before. */
-  record(eventId: string): boolean;
+  /** True when the event was delivered before (by this or an earlier process). */
+  delivered(eventId: string): boolean;
+  /** Record a delivery. */
+  record(eventId: string): void;
   /** True for a room known to be encrypted. */
   encrypted(roomId: string): boolean;
   /** The peer of a direct room, undefined for a workspace. */
@@ -92,7 +95,9 @@ export class Inbound {
       ctx.emit({ type: 'rejected', from: sender, reason: decoded.reason });
       return;
     }
-    if (!ctx.record(id)) return;
+    // Recorded after the listeners had it: a process killed in between gets the event again
+    // from its older sync token, and listeners recognise it by id; recorded first, it was lost.
+    if (ctx.delivered(id)) return;
     const target: T.Target =
       ctx.directPeer(room.roomId) !== undefined
         ? { kind: 'direct', address: sender }
@@ -109,10 +114,11 @@ export class Inbound {
         emojis: [key],
         ...(forgeable ? { forgeable: true } : {}),
       });
-      return;
+    } else {
+      const delayed = event.getTs() < ctx.onlineSince();
+      for (const message of inboundMessages(decoded, { ...common, delayed })) ctx.emit(message);
     }
-    const delayed = event.getTs() < ctx.onlineSince();
-    for (const message of inboundMessages(decoded, { ...common, delayed })) ctx.emit(message);
+    ctx.record(id);
   }
 }
 

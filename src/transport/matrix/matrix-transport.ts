@@ -124,7 +124,10 @@ export class MatrixTransport implements T.Transport {
     this.#inbound = new Inbound({
       userId: this.#options.userId,
       floor: (roomId) => this.#floor(roomId),
-      record: (eventId) => this.#ledger?.record(eventId) === true,
+      delivered: (eventId) => this.#ledger?.delivered(eventId) === true,
+      record: (eventId) => {
+        this.#ledger?.record(eventId);
+      },
       encrypted: (roomId) => this.#encrypted.has(roomId),
       directPeer: (roomId) => this.#direct.peerOf(roomId),
       nameOf: (roomId) => this.#nameOf(roomId),
