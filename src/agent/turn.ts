@@ -13,7 +13,7 @@ import { StopRequested } from './conversation-queue.ts';
 import type { ModelRequest, ModelResponse } from './llm/types.ts';
 import { runTurn, type TurnSkills } from './loop.ts';
 import { ConversationMemory, systemPrompt } from './memory.ts';
-import { ReplyWriter } from './reply-writer.ts';
+import { ReplyWriter, replyId } from './reply-writer.ts';
 import { SpendCapError, type SpendLedger } from './spend.ts';
 import type { Attachment } from '../transport/transport.ts';
 import type { ActivityFeed } from './activity.ts';
@@ -89,9 +89,21 @@ export async function runChatTurn(
   const timeout = AbortSignal.timeout(settings.turnTimeoutMs);
   const signal = AbortSignal.any([request.signal, timeout]);
   const writer = new ReplyWriter(
-    async (text, replaces) =>
-      transport.send(reply, { type: 'text', text, ...(replaces ? { replaces } : {}) }),
-    { stream: settings.stream && request.silent !== true, intervalMs: settings.editIntervalMs },
+    async (text, replaces, id) =>
+      transport.send(reply, {
+        type: 'text',
+        text,
+        ...(replaces ? { replaces } : {}),
+        ...(id ? { id } : {}),
+      }),
+    {
+      stream: settings.stream && request.silent !== true,
+      intervalMs: settings.editIntervalMs,
+      // Answered again after a crash, the message gets the same reply, not a second one.
+      ...(request.messageId === undefined
+        ? {}
+        : { id: replyId(conversation.id, request.messageId) }),
+    },
   );
   let partial = '';
   let text: string;

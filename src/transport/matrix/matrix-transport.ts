@@ -484,7 +484,7 @@ export class MatrixTransport implements T.Transport {
     if (this.#state === 'closed') throw new NetworkError('the transport is closed');
     assertValidOutbound(content);
     if (content.type === 'text') assertMatrixText(content);
-    const txnId = `mxa-${randomUUID()}`;
+    const txnId = `mxa-${(content.type === 'text' ? content.id : undefined) ?? randomUUID()}`;
     let roomId: string | undefined;
     try {
       return await withDeadline(`delivery to ${this.#checked(target)}`, options, async (signal) => {
