@@ -7,6 +7,7 @@
  * polite refusal each), and a sender that keeps the agent in a reply loop.
  */
 import type {
+  Attachment,
   InboundMessage,
   ReactionEvent,
   ConfirmationEvent,
@@ -14,38 +15,26 @@ import type {
   Transport,
 } from '../transport/transport.ts';
 import {
+  REFUSAL,
   bareAddress,
-  isRoomAdmin,
+  commandReply,
   loggedAttachment,
   occupantName,
-  skillsText,
+  type Conversation,
+  type RoomSetting,
 } from './chat-helpers.ts';
+import { messageOf } from '../errors.ts';
 import { REPLY_DELIVERY_MS } from './reply-writer.ts';
 import { SeenMessages } from './seen-messages.ts';
-import { addressedTo, basicCommandReply, parseCommand, type Command } from './commands.ts';
+import { addressedTo, parseCommand, type Command } from './commands.ts';
 import { Confirmations } from './confirmations.ts';
 import { ConversationQueues } from './conversation-queue.ts';
 import { LoopGuard } from './loop-guard.ts';
 import { ConversationMemory } from './memory.ts';
 import type { SpendLedger } from './spend.ts';
-import { statusText, type AgentFacts } from './status.ts';
+import type { AgentFacts } from './status.ts';
 import { runChatTurn, type TurnDeps } from './turn.ts';
-
-/** A room the agent joins. */
-export interface RoomSetting {
-  readonly address: string;
-  readonly nick: string;
-}
-
-/** Where an inbound text belongs. */
-export interface Conversation {
-  /** Directory id: the bare address of a person, or the room. */
-  readonly id: string;
-  readonly room: boolean;
-  /** Where replies go: the sender's full address, or the room. */
-  readonly reply: Target;
-  readonly transport: Transport;
-}
+import { unansweredConversations } from './unanswered.ts';
 
 /** What the agent needs beyond a turn's dependencies. */
 export interface ChatAgentOptions extends Omit<TurnDeps, 'confirmations'> {
@@ -57,9 +46,6 @@ export interface ChatAgentOptions extends Omit<TurnDeps, 'confirmations'> {
   readonly log: (level: 'info' | 'warn' | 'debug', message: string) => void;
 }
 
-const REFUSAL =
-  'Sorry, I only answer people this agent is configured to serve. Ask its owner to add you.';
-
 /** The running chat agent. */
 export class ChatAgent {
   readonly #options: ChatAgentOptions;
@@ -69,6 +55,8 @@ export class ChatAgent {
   readonly #rooms = new Map<string, RoomSetting>();
   readonly #guard = new LoopGuard();
   readonly #seen = new SeenMessages();
+  /** Conversations whose unanswered messages a transport has taken on. */
+  readonly #resumed = new Set<string>();
   readonly #unsubscribe: (() => void)[] = [];
 
   constructor(options: ChatAgentOptions) {
@@ -92,6 +80,7 @@ export class ChatAgent {
       else if (event.type === 'confirmation') this.#onConfirmation(event);
     });
     this.#unsubscribe.push(stop);
+    this.#answerUnanswered(transport);
     for (const room of rooms) {
       try {
         const info = await transport.joinWorkspace(room.address, {
@@ -108,6 +97,29 @@ export class ChatAgent {
       }
     }
     return stop;
+  }
+
+  /**
+   * Answer what an earlier process recorded but did not answer (it was killed while the turns
+   * waited or ran), queued before anything delivered now so each person's answers keep their
+   * order. Delivered again, such a message is known as recorded (#onText): answered once.
+   */
+  #answerUnanswered(transport: Transport): void {
+    for (const { id, messages } of unansweredConversations(this.#options.memoryDir)) {
+      // Matrix ids start with @; a conversation is taken up by the first transport of its network.
+      if ((transport.network === 'matrix') !== id.startsWith('@') || this.#resumed.has(id))
+        continue;
+      this.#resumed.add(id);
+      if (!this.#options.allowed(id)) continue;
+      this.#options.log('info', `answering what ${id} wrote before a restart`);
+      const conversation = {
+        id,
+        room: false,
+        reply: { kind: 'direct', address: id },
+        transport,
+      } as const;
+      for (const m of messages) this.#queueTurn(conversation, id, id, m.content, { id: m.msgId });
+    }
   }
 
   /** Stop listening and stop every running turn. */
@@ -281,7 +293,7 @@ export class ChatAgent {
     person: string,
     logSender: string,
     text: string,
-    message: Extract<InboundMessage, { type: 'text' }> | undefined,
+    message: { readonly id: string; readonly attachments?: readonly Attachment[] } | undefined,
   ): void {
     // Reported only for what the agent will answer: the dashboard counts it as a turn to come.
     this.#options.activity?.report({
@@ -329,7 +341,7 @@ export class ChatAgent {
     const reply = async (): Promise<void> => {
       let text: string;
       try {
-        text = await this.#commandReply(conversation, command, person, memory, room);
+        text = await commandReply(this.#options, conversation, command, person, memory, room);
       } catch (error) {
         // Fluux Agent's words for a command that failed.
         text = `Sorry, an error occurred: ${error instanceof Error ? error.message : String(error)}`;
@@ -339,29 +351,6 @@ export class ChatAgent {
     if (command.name === '/new' || command.name === '/reset' || command.name === '/forget')
       void this.#queues.enqueue(conversation.id, reply, false);
     else void reply();
-  }
-
-  async #commandReply(
-    conversation: Conversation,
-    command: Command,
-    person: string,
-    memory: ConversationMemory,
-    room: boolean,
-  ): Promise<string> {
-    switch (command.name) {
-      case '/status':
-        return statusText(this.#options.facts(), memory, conversation.id, room);
-      case '/skills':
-        return skillsText(this.#options.skills.describe());
-      case '/usage':
-        return this.#options.ledger.usageText(room ? person : conversation.id);
-      case '/forget':
-        if (room && !(await isRoomAdmin(conversation, person)))
-          return 'Only an admin of this room can make me forget it.';
-        return basicCommandReply(command, memory) ?? '';
-      default:
-        return basicCommandReply(command, memory) ?? '';
-    }
   }
 
   /**
@@ -377,10 +366,7 @@ export class ChatAgent {
         { timeoutMs: REPLY_DELIVERY_MS },
       );
     } catch (error) {
-      this.#options.log(
-        'warn',
-        `could not reply in ${conversation.id}: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      this.#options.log('warn', `could not reply in ${conversation.id}: ${messageOf(error)}`);
     }
   }
 

@@ -1,7 +1,33 @@
-/** Small pieces of the chat agent: addresses, room admins, the /skills text, logged attachments. */
-import type { Attachment } from '../transport/transport.ts';
+/**
+ * Small pieces of the chat agent: addresses, room admins, command replies, the /skills text,
+ * logged attachments.
+ */
+import type { Attachment, SkillDescription, Target, Transport } from '../transport/transport.ts';
 import { humanSize, safeName } from './attachments.ts';
-import type { Conversation } from './chat-agent.ts';
+import { basicCommandReply, type Command } from './commands.ts';
+import type { ConversationMemory } from './memory.ts';
+import type { SpendLedger } from './spend.ts';
+import { statusText, type AgentFacts } from './status.ts';
+
+/** A room the agent joins. */
+export interface RoomSetting {
+  readonly address: string;
+  readonly nick: string;
+}
+
+/** Where an inbound text belongs. */
+export interface Conversation {
+  /** Directory id: the bare address of a person, or the room. */
+  readonly id: string;
+  readonly room: boolean;
+  /** Where replies go: the sender's full address, or the room. */
+  readonly reply: Target;
+  readonly transport: Transport;
+}
+
+/** The one answer to someone the agent is not configured to serve. */
+export const REFUSAL =
+  'Sorry, I only answer people this agent is configured to serve. Ask its owner to add you.';
 
 /** An attachment as the session log records it before it is downloaded. */
 export function loggedAttachment(a: Attachment): {
@@ -41,6 +67,35 @@ export async function isRoomAdmin(conversation: Conversation, person: string): P
     return account !== undefined && roles.some((r) => r.account === account && r.role === 'owner');
   } catch {
     return false;
+  }
+}
+
+/** The reply to a slash command (`/stop` aside, which the agent handles itself). */
+export async function commandReply(
+  agent: {
+    readonly facts: () => AgentFacts;
+    readonly skills: { describe(): readonly SkillDescription[] };
+    readonly ledger: SpendLedger;
+  },
+  conversation: Conversation,
+  command: Command,
+  person: string,
+  memory: ConversationMemory,
+  room: boolean,
+): Promise<string> {
+  switch (command.name) {
+    case '/status':
+      return statusText(agent.facts(), memory, conversation.id, room);
+    case '/skills':
+      return skillsText(agent.skills.describe());
+    case '/usage':
+      return agent.ledger.usageText(room ? person : conversation.id);
+    case '/forget':
+      if (room && !(await isRoomAdmin(conversation, person)))
+        return 'Only an admin of this room can make me forget it.';
+      return basicCommandReply(command, memory) ?? '';
+    default:
+      return basicCommandReply(command, memory) ?? '';
   }
 }
 

@@ -3,16 +3,41 @@
  * then the same message is edited (Matrix `m.replace`, XMPP XEP-0308 correction) at most once
  * per interval, marked `…` until the final text replaces it. Sends are strictly one after the
  * other. With streaming off, only the final text is sent.
+ *
+ * The reply's first message may carry an id derived from the message it answers (`replyId`):
+ * a process restarted after a crash that answers the message again sends the same id, which
+ * the network recognises as the message already shown (transport.ts, OutboundText.id), and
+ * its final text becomes an edit of that one instead of a second answer.
  */
+import { createHash } from 'node:crypto';
 
-/** How a reply reaches the conversation: a new message, or a replacement of `replaces`. */
-export type SendReply = (text: string, replaces?: string) => Promise<{ readonly id: string }>;
+/**
+ * How a reply reaches the conversation: a new message (with the sender-chosen `id`, when
+ * given), or a replacement of `replaces`.
+ */
+export type SendReply = (
+  text: string,
+  replaces?: string,
+  id?: string,
+) => Promise<{ readonly id: string }>;
 
 /** Options of a writer. */
 export interface ReplyWriterOptions {
   readonly stream: boolean;
   /** The least time between two edits. */
   readonly intervalMs: number;
+  /** The id of the reply's first message (`replyId`); random when absent. */
+  readonly id?: string;
+}
+
+/**
+ * The id of the answer to message `messageId` in `conversation`: the same on every attempt,
+ * shaped as a UUID (RFC 9562 version 8, name-based) like the random ones.
+ */
+export function replyId(conversation: string, messageId: string): string {
+  const hex = createHash('sha256').update(`${conversation}\n${messageId}`).digest('hex');
+  const variant = ((Number.parseInt(hex[16] ?? '0', 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 /**
@@ -78,7 +103,11 @@ export class ReplyWriter {
       if (text === this.#shown || text.trim() === '') return;
       this.#lastSend = Date.now();
       try {
-        const receipt = await this.#send(text, this.#id);
+        const receipt = await this.#send(
+          text,
+          this.#id,
+          this.#id === undefined ? this.#options.id : undefined,
+        );
         this.#id ??= receipt.id;
         this.#shown = text;
         this.#error = undefined;

@@ -13,7 +13,8 @@ import type { Network, SkillDescription, Transport } from '../transport/transpor
 import { isAllowed } from './access.ts';
 import type { ActivityFeed, SpendSnapshot } from './activity.ts';
 import { agentRequestHandler } from './agent-requests.ts';
-import { ChatAgent, type RoomSetting } from './chat-agent.ts';
+import { ChatAgent } from './chat-agent.ts';
+import type { RoomSetting } from './chat-helpers.ts';
 import type { ServeConfig } from './config.ts';
 import { createModel } from './llm/index.ts';
 import { completeWithRetries } from './llm/retry.ts';

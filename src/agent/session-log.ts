@@ -9,6 +9,10 @@
  * path as it is when it could lead elsewhere: `/`, `\`, NUL, other control characters and `%`
  * are %-escaped, and `.`, `..` and names starting with `.` get a `%2E`. Every ordinary JID and
  * Matrix id keeps its name, so a Fluux data directory is read in place.
+ *
+ * One field is ours: an answer's `reply_to` names the `msg_id` of the message it answers, so a
+ * restarted agent knows which recorded messages still wait for an answer (unanswered.ts).
+ * Fluux's reader (serde, unknown keys ignored) skips it.
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,6 +32,8 @@ export interface LoggedMessage {
     readonly size: string;
   }[];
   readonly reaction?: { readonly message_id: string; readonly emojis: readonly string[] };
+  /** Assistant: the `msgId` of the message this answers (ours, not Fluux's). */
+  readonly replyTo?: string;
 }
 
 // Path separators, NUL and the other control characters, and % (the escape itself).
@@ -173,6 +179,7 @@ function messageLine(m: LoggedMessage): Record<string, unknown> {
     ...(m.ts === undefined ? {} : { ts: fluuxTime(m.ts) }),
     ...(m.attachments === undefined ? {} : { attachments: m.attachments }),
     ...(m.reaction === undefined ? {} : { reaction: m.reaction }),
+    ...(m.replyTo === undefined ? {} : { reply_to: m.replyTo }),
   };
 }
 
@@ -200,6 +207,7 @@ export function parseMessageLine(line: string): LoggedMessage | undefined {
     ...(Number.isNaN(ts) ? {} : { ts }),
     ...(isAttachments(o.attachments) ? { attachments: o.attachments } : {}),
     ...(isReaction(o.reaction) ? { reaction: o.reaction } : {}),
+    ...(typeof o.reply_to === 'string' ? { replyTo: o.reply_to } : {}),
   };
 }
 

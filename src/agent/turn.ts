@@ -6,14 +6,14 @@
  * failure loses nothing.
  */
 import type { SkillDescription, Target } from '../transport/transport.ts';
-import type { Conversation } from './chat-agent.ts';
+import type { Conversation } from './chat-helpers.ts';
 import type { Confirmations } from './confirmations.ts';
 import { sessionWindow } from './context-window.ts';
 import { StopRequested } from './conversation-queue.ts';
 import type { ModelRequest, ModelResponse } from './llm/types.ts';
 import { runTurn, type TurnSkills } from './loop.ts';
 import { ConversationMemory, systemPrompt } from './memory.ts';
-import { REPLY_DELIVERY_MS, ReplyWriter } from './reply-writer.ts';
+import { REPLY_DELIVERY_MS, ReplyWriter, replyId } from './reply-writer.ts';
 import { SpendCapError, type SpendLedger } from './spend.ts';
 import type { Attachment } from '../transport/transport.ts';
 import type { ActivityFeed } from './activity.ts';
@@ -89,13 +89,25 @@ export async function runChatTurn(
   const timeout = AbortSignal.timeout(settings.turnTimeoutMs);
   const signal = AbortSignal.any([request.signal, timeout]);
   const writer = new ReplyWriter(
-    async (text, replaces) =>
+    async (text, replaces, id) =>
       transport.send(
         reply,
-        { type: 'text', text, ...(replaces ? { replaces } : {}) },
+        {
+          type: 'text',
+          text,
+          ...(replaces ? { replaces } : {}),
+          ...(id ? { id } : {}),
+        },
         { timeoutMs: REPLY_DELIVERY_MS },
       ),
-    { stream: settings.stream && request.silent !== true, intervalMs: settings.editIntervalMs },
+    {
+      stream: settings.stream && request.silent !== true,
+      intervalMs: settings.editIntervalMs,
+      // Answered again after a crash, the message gets the same reply, not a second one.
+      ...(request.messageId === undefined
+        ? {}
+        : { id: replyId(conversation.id, request.messageId) }),
+    },
   );
   let partial = '';
   let text: string;
@@ -193,6 +205,7 @@ export async function runChatTurn(
       content: text,
       ...(id ? { msgId: id } : {}),
       ts: Date.now(),
+      ...(request.messageId === undefined ? {} : { replyTo: request.messageId }),
     });
   } catch (error) {
     deps.log(

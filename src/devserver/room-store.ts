@@ -164,6 +164,17 @@ export class RoomStore {
     return typeof member?.content.membership === 'string' ? member.content.membership : undefined;
   }
 
+  /** A user's membership in a room as it stood at stream position `at`. */
+  membershipAt(roomId: string, userId: string, at: number): string | undefined {
+    const row = this.#db
+      .prepare(
+        `SELECT ${COLUMNS} FROM events e WHERE e.room_id = ? AND e.type = 'm.room.member' AND e.state_key = ? AND e.stream <= ? ORDER BY e.stream DESC LIMIT 1`,
+      )
+      .get(roomId, userId, at) as unknown as EventRow | undefined;
+    const membership = row === undefined ? undefined : toEvent(row).content.membership;
+    return typeof membership === 'string' ? membership : undefined;
+  }
+
   /** Room ids where the user's current membership is one of `memberships`. */
   roomsOf(userId: string, memberships: readonly string[]): string[] {
     const rows = this.#db

@@ -189,16 +189,14 @@ export class Syncer {
     to: number,
     withState: boolean,
   ): Record<string, unknown> | undefined {
-    const window = this.#rooms.eventsBetween(roomId, from, to, request.timelineLimit + 1);
+    let window = this.#rooms.eventsBetween(roomId, from, to, request.timelineLimit + 1);
+    const joinedNow = from > 0 && this.#rooms.membershipAt(roomId, request.userId, from) !== 'join';
+    // A room joined since `from` gets its recent timeline, as Synapse gives it (and as on an
+    // initial sync), events from before the join included: what was written while we were
+    // only invited is not skipped.
+    if (joinedNow) window = this.#rooms.eventsBetween(roomId, 0, to, request.timelineLimit + 1);
     const limited = window.length > request.timelineLimit;
     const timeline = limited ? window.slice(1) : window;
-    const joinedNow = timeline.some(
-      (e) =>
-        e.type === 'm.room.member' &&
-        e.state_key === request.userId &&
-        e.content.membership === 'join' &&
-        from > 0,
-    );
     if (timeline.length === 0 && !withState) return undefined;
     const inTimeline = new Set(timeline.map((e) => e.event_id));
     const state =

@@ -79,14 +79,15 @@ export function isPayload(value: unknown): value is Payload {
   );
 }
 
-/** Text (with its optional edit, mentions and confirm request) or a payload to send. */
+/** Text (with its optional edit, mentions, confirm request and id) or a payload to send. */
 export function isOutbound(value: unknown): value is Outbound {
   if (!isObject(value)) return false;
   return value.type === 'text'
     ? isString(value.text) &&
         isOptional(value.replaces, isString) &&
         isOptional(value.mentions, isStringList) &&
-        isOptional(value.confirm, isConfirmRequest)
+        isOptional(value.confirm, isConfirmRequest) &&
+        isOptional(value.id, isString)
     : value.type === 'payload' && isPayload(value.payload);
 }
 

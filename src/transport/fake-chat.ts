@@ -42,6 +42,15 @@ export function assertEditable(
     );
 }
 
+/**
+ * True when `self` already posted message `id` here: sent again with the same id (a process
+ * restarted after a crash, OutboundText.id), it is the same message and the network keeps one,
+ * as a Matrix homeserver does with a repeated transaction id.
+ */
+export function sentBefore(log: readonly InboundMessage[], self: string, id: string): boolean {
+  return log.some((m) => m.id === id && m.from === self);
+}
+
 /** Throw UsageError unless `messageId` is a message of this conversation and `emoji` is one. */
 export function assertReactable(
   log: readonly InboundMessage[],

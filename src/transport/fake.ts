@@ -15,6 +15,7 @@ import {
   assertReactable,
   conversationOf,
   inboundText,
+  sentBefore,
   type InboundBase,
 } from './fake-chat.ts';
 import type { FakeNetwork } from './fake-network.ts';
@@ -25,7 +26,6 @@ import { assertValidOutbound } from './payload.ts';
 import type * as T from './transport.ts';
 
 const ADDRESS = /^fake:[a-z0-9_-]+$/;
-
 const WORKSPACE = /^#[a-z0-9_.-]+$/;
 
 export { FakeNetwork } from './fake-network.ts';
@@ -103,7 +103,8 @@ export class FakeTransport implements T.Transport {
     this.#assertCanPost(target);
     if (content.type === 'text' && content.replaces !== undefined)
       assertEditable(this.#log(target), this.address, content.replaces);
-    const id = randomUUID();
+    const id = (content.type === 'text' ? content.id : undefined) ?? randomUUID();
+    if (sentBefore(this.#log(target), this.address, id)) return { id };
     const base = this.#base(id, target);
     const event: T.InboundMessage =
       content.type === 'text'

@@ -56,6 +56,10 @@ export function assertValidOutbound(content: Outbound): void {
   if (content.type === 'payload') assertValidPayload(content.payload);
   else if (typeof content.text !== 'string' || content.text.length === 0) {
     throw new UsageError('expected a non-empty message text');
+  } else if (content.id !== undefined && !/^[\w.:-]{1,128}$/.test(content.id)) {
+    throw new UsageError(
+      `expected a message id of 1 to 128 letters, digits and . : _ -, got ${quote(content.id)}`,
+    );
   }
 }
 

@@ -67,6 +67,13 @@ export interface OutboundText {
   readonly mentions?: readonly string[];
   /** A confirmation this message asks for (urn:fluux:agent:0#confirm on XMPP). */
   readonly confirm?: ConfirmRequest;
+  /**
+   * An id the sender chooses, so that the same message sent again (by a process restarted
+   * after a crash) is one message: the XMPP stanza id and origin-id (XEP-0359), on which
+   * receivers de-duplicate; the Matrix transaction id, on which the homeserver de-duplicates
+   * per device (the repeated send gets the first one's event id back). Random when absent.
+   */
+  readonly id?: string;
 }
 
 /** A message that arrived: human text or a protocol payload. Never our own echo. */

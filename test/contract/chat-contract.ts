@@ -89,6 +89,21 @@ export function chatContract(name: string, makeHarness: () => Promise<ChatHarnes
       assert.equal(edit.from, seen.from);
     });
 
+    it('shows a direct message sent again with the same id once, and its edits apply to it', async () => {
+      // What a serve agent restarted after a crash does when it answers a message again.
+      const a = await peer();
+      const b = await peer();
+      const toB: Target = { kind: 'direct', address: b.t.address };
+      const id = `reply-${String(Date.now())}`;
+      await a.t.send(toB, { type: 'text', text: 'the answer …', id });
+      const seen = await b.events.waitFor(textIs('the answer …'));
+      const again = await a.t.send(toB, { type: 'text', text: 'the answer …', id });
+      await a.t.send(toB, { type: 'text', text: 'the answer', replaces: again.id });
+      const edit = await b.events.waitFor(textIs('the answer'));
+      assert.equal(edit.replaces, seen.id);
+      assert.equal(b.events.events.filter(textIs('the answer …')).length, 1);
+    });
+
     it('delivers an edit in a workspace with replaces = the id the peer saw', async () => {
       const { a, b, target } = await inWorkspace();
       const original = await a.t.send(target, { type: 'text', text: 'room draft' });

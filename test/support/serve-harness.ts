@@ -4,7 +4,7 @@
  * the person's client shows them, edits applied.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,11 @@ export interface ServeAgentProcess {
   readonly memory: string;
   stderr(): string;
   stop(): Promise<void>;
+  /**
+   * SIGKILL the process and every process it started (found in /proc before the kill), and
+   * wait until the serve process is gone; resolves with the pids killed.
+   */
+  kill(): Promise<number[]>;
 }
 
 /** Start `serve` with `toml` in a fresh directory; resolves once it serves. */
@@ -32,10 +37,12 @@ export async function startServe(
     readonly env?: NodeJS.ProcessEnv;
     readonly args?: readonly string[];
     readonly ready?: RegExp;
+    /** Run in this directory (a killed agent's, to restart it on the same config and memory). */
+    readonly dir?: string;
   } = {},
 ): Promise<ServeAgentProcess> {
   const env = options.env ?? tempHome();
-  const dir = mkdtempSync(join(tmpdir(), 'mx-serve-'));
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'mx-serve-'));
   const memory = join(dir, 'memory');
   writeFileSync(join(dir, 'agent.toml'), `${toml}\n[memory]\npath = "${memory}"\n`);
   const child = startCli(
@@ -69,7 +76,43 @@ export async function startServe(
       await closed;
       clearTimeout(timer);
     },
+    kill: async () => {
+      const pids = child.pid === undefined ? [] : [child.pid, ...descendants(child.pid)];
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
+      await closed;
+      return pids;
+    },
   };
+}
+
+/** Every process below `pid`, from the parent pids in /proc (Linux). */
+export function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(parent, [...(children.get(parent) ?? []), Number(name)]);
+    } catch {
+      // Exited meanwhile.
+    }
+  }
+  const found: number[] = [];
+  const walk = (p: number): void => {
+    for (const c of children.get(p) ?? []) {
+      found.push(c);
+      walk(c);
+    }
+  };
+  walk(pid);
+  return found;
 }
 
 /** What a person sees from one peer: messages with edits applied, in order. */

@@ -148,8 +148,17 @@ args = ["${MCP_SERVER}"]
       assert.equal(lines[1]?.content, 'hello there');
       assert.equal(lines[1]?.sender, alice.address);
       assert.match(String(lines[1]?.ts), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$/);
-      assert.deepEqual(Object.keys(lines[2] ?? {}), ['type', 'role', 'content', 'msg_id', 'ts']);
+      // Fluux's fields, then ours: the message the answer is for (session-log.ts).
+      assert.deepEqual(Object.keys(lines[2] ?? {}), [
+        'type',
+        'role',
+        'content',
+        'msg_id',
+        'ts',
+        'reply_to',
+      ]);
       assert.equal(lines[2]?.content, 'echo: hello there');
+      assert.equal(lines[2]?.reply_to, lines[1]?.msg_id);
       // The key never reaches the logs.
       assert.doesNotMatch(agent.stderr(), /sk-test-not-a-secret/);
     });

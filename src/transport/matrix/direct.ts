@@ -67,9 +67,11 @@ export class DirectRooms {
     try {
       this.#peerOf.set(roomId, inviter);
       this.#ctx.created(roomId, false);
+      // Listed before joining: a process killed in between finds the invitation again on
+      // restart, while a room joined but never listed would not be known as direct at all.
+      await this.#mark(inviter, roomId);
       await this.#ctx.client().joinRoom(roomId);
       this.#roomOf.set(inviter, roomId);
-      await this.#mark(inviter, roomId);
     } catch (error) {
       this.#ctx.log(
         'warn',
@@ -84,8 +86,13 @@ export class DirectRooms {
     // a later send must wait for it too, or it overtakes the first send into the room.
     const inFlight = this.#creating.get(userId);
     if (inFlight) return inFlight;
-    const known = this.#roomOf.get(userId);
-    if (known && this.#ctx.client().getRoom(known)?.getMyMembership() === 'join') return known;
+    // Also a room m.direct named before it was synced as joined (right after a restart, when
+    // the agent answers before the peer writes again): a new room would split the conversation.
+    const known = this.existing(userId);
+    if (known) {
+      this.#roomOf.set(userId, known);
+      return known;
+    }
     const creating = this.#create(userId, signal).finally(() => this.#creating.delete(userId));
     this.#creating.set(userId, creating);
     return creating;

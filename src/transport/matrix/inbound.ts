@@ -4,8 +4,9 @@
  * it), history and our own echoes skipped, plaintext in an encrypted room and malformed events
  * rejected, undecryptable ones reported once and delivered when their key arrives, and each
  * event delivered once across restarts (the ledger; a batch is one event, its payloads
- * delivered together). Events a limited sync skipped are read back (gap.ts) and delivered in
- * their place: the live events after a gap wait for it.
+ * delivered together) — save for a process killed between delivering an event and recording
+ * it, whose successor delivers it again. Events a limited sync skipped are read back (gap.ts)
+ * and delivered in their place: the live events after a gap wait for it.
  */
 import type { MatrixEvent, Room } from 'matrix-js-sdk';
 import type * as T from '../transport.ts';
@@ -17,8 +18,10 @@ export interface InboundContext {
   readonly userId: string;
   /** Events of a room before this time are history. */
   floor(roomId: string): number;
-  /** Record a delivery; false when the event was delivered before. */
-  record(eventId: string): boolean;
+  /** True when the event was delivered before (by this or an earlier process). */
+  delivered(eventId: string): boolean;
+  /** Record a delivery. */
+  record(eventId: string): void;
   /** True for a room known to be encrypted. */
   encrypted(roomId: string): boolean;
   /** The peer of a direct room, undefined for a workspace. */
@@ -80,7 +83,8 @@ export class Inbound {
     const sender = event.getSender();
     if (!id || !sender || id.startsWith('~') || event.isState()) return false;
     if (sender === this.#ctx.userId) return false;
-    return event.getTs() >= this.#ctx.floor(roomId);
+    // Only what is known to be older than the floor is history (an event without a timestamp is not).
+    return !(event.getTs() < this.#ctx.floor(roomId));
   }
 
   #queue(roomId: string): (MatrixEvent | Gap)[] {
@@ -130,7 +134,9 @@ export class Inbound {
       ctx.emit({ type: 'rejected', from: sender, reason: decoded.reason });
       return;
     }
-    if (!ctx.record(id)) return;
+    // Recorded after the listeners had it: a process killed in between gets the event again
+    // from its older sync token, and listeners recognise it by id; recorded first, it was lost.
+    if (ctx.delivered(id)) return;
     const target: T.Target =
       ctx.directPeer(room.roomId) !== undefined
         ? { kind: 'direct', address: sender }
@@ -147,10 +153,11 @@ export class Inbound {
         emojis: [key],
         ...(forgeable ? { forgeable: true } : {}),
       });
-      return;
+    } else {
+      const delayed = event.getTs() < ctx.onlineSince();
+      for (const message of inboundMessages(decoded, { ...common, delayed })) ctx.emit(message);
     }
-    const delayed = event.getTs() < ctx.onlineSince();
-    for (const message of inboundMessages(decoded, { ...common, delayed })) ctx.emit(message);
+    ctx.record(id);
   }
 }
 

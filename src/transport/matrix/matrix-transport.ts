@@ -131,7 +131,10 @@ export class MatrixTransport implements T.Transport {
     this.#inbound = new Inbound({
       userId: this.#options.userId,
       floor: (roomId) => this.#floor(roomId),
-      record: (eventId) => this.#ledger?.record(eventId) === true,
+      delivered: (eventId) => this.#ledger?.delivered(eventId) === true,
+      record: (eventId) => {
+        this.#ledger?.record(eventId);
+      },
       encrypted: (roomId) => this.#encrypted.has(roomId),
       directPeer: (roomId) => this.#direct.peerOf(roomId),
       nameOf: (roomId) => this.#nameOf(roomId),
@@ -515,7 +518,7 @@ export class MatrixTransport implements T.Transport {
     if (this.#state === 'closed') throw new NetworkError('the transport is closed');
     assertValidOutbound(content);
     if (content.type === 'text') assertMatrixText(content);
-    const txnId = `mxa-${randomUUID()}`;
+    const txnId = `mxa-${(content.type === 'text' ? content.id : undefined) ?? randomUUID()}`;
     let roomId: string | undefined;
     try {
       return await withDeadline(`delivery to ${this.#checked(target)}`, options, async (signal) => {

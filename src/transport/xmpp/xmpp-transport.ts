@@ -204,7 +204,7 @@ export class XmppTransport implements T.Transport {
     assertValidOutbound(content);
     this.#assertUsable();
     const { to } = destination(target, this.#rooms);
-    const id = randomUUID();
+    const id = (content.type === 'text' ? content.id : undefined) ?? randomUUID();
     await this.#outbox.send(
       encodeMessage(to, target, content, id),
       options?.timeoutMs ?? DEFAULT_WAIT_MS,

@@ -152,6 +152,26 @@ describe('matrix transport: chat features', () => {
     );
   });
 
+  it('a direct message sent again with the same id after a restart is one message, in the same room, and its edit applies to it', async () => {
+    const alice = await bed.account('alice');
+    const first = await bed.connect(alice);
+    const b = await bed.connect(await bed.account('bob'));
+    const toBob: Target = { kind: 'direct', address: b.t.address };
+    const id = 'answer-to-stanza-1';
+    const sent = await first.t.send(toBob, { type: 'text', text: 'the answer …', id });
+    const seen = await waitText(b.r, (e) => e.text === 'the answer …');
+    // What a serve agent killed after answering, and started again, does.
+    await first.t.close();
+    const again = await bed.connect(alice);
+    const resent = await again.t.send(toBob, { type: 'text', text: 'the answer …', id });
+    assert.equal(resent.id, sent.id, 'the homeserver knows the transaction');
+    await again.t.send(toBob, { type: 'text', text: 'the answer', replaces: resent.id });
+    const edit = await waitText(b.r, (e) => e.text === 'the answer');
+    assert.equal(edit.replaces, seen.id);
+    await sleep(300);
+    assert.equal(textsOf(b.r).filter((e) => e.text === 'the answer …').length, 1);
+  });
+
   it('mentions and reactions round trip, with reactsTo = the id the reacting peer saw', async () => {
     const { a, b, workspace } = await pair();
     const where = { kind: 'workspace', workspace } as const;

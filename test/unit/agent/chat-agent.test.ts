@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { ChatAgent, type ChatAgentOptions } from '../../../src/agent/chat-agent.ts';
 import type { ModelRequest, ModelResponse } from '../../../src/agent/llm/types.ts';
+import { SessionLog } from '../../../src/agent/session-log.ts';
 import { SpendLedger } from '../../../src/agent/spend.ts';
 import { FakeNetwork, type FakeTransport } from '../../../src/transport/fake.ts';
 import type { Target, Transport, TransportEvent } from '../../../src/transport/transport.ts';
@@ -158,6 +159,33 @@ describe('the chat agent', () => {
     await sleep(100);
     assert.deepEqual(sent, ['echo: once only']);
     assert.equal(r.asked.length, 1);
+  });
+
+  it('after a restart, answers what was recorded but not answered: once each, in order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chat-agent-restart-'));
+    const log = new SessionLog(dir, 'fake:alice');
+    const asked = (content: string, msgId: string): void => {
+      log.append({ role: 'user', content, msgId, sender: 'fake:alice', ts: Date.now() });
+    };
+    asked('one', 'm1');
+    log.append({ role: 'assistant', content: 'echo: one', msgId: 'r1', replyTo: 'm1' });
+    asked('two', 'm2');
+    asked('three', 'm3');
+    const restarted = await rig({ memoryDir: dir });
+    try {
+      const alice = await restarted.person('alice');
+      await until(() => alice.texts.length === 2);
+      // The server delivers "three" again (it never saw it acknowledged): recognised.
+      await alice.t.send(toBot, { type: 'text', text: 'three', id: 'm3' });
+      await sleep(100);
+      assert.deepEqual(alice.texts, ['echo: two', 'echo: three']);
+      const answers = new SessionLog(dir, 'fake:alice')
+        .messages()
+        .flatMap((m) => (m.role === 'assistant' ? [m.replyTo] : []));
+      assert.deepEqual(answers, ['m1', 'm2', 'm3']);
+    } finally {
+      await restarted.agent.close();
+    }
   });
 
   it('in a room records every message and answers only mentions, by nick or explicit mention', async () => {

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { Confirmations } from '../../../src/agent/confirmations.ts';
 import { ConversationQueues, StopRequested } from '../../../src/agent/conversation-queue.ts';
-import { IN_PROGRESS, ReplyWriter } from '../../../src/agent/reply-writer.ts';
+import { IN_PROGRESS, ReplyWriter, replyId } from '../../../src/agent/reply-writer.ts';
 
 describe('reply streaming', () => {
   it('sends the first words, edits the same message, and ends with the exact final text', async () => {
@@ -39,6 +39,32 @@ describe('reply streaming', () => {
     writer.update('partial');
     await writer.finish('whole');
     assert.deepEqual(sent, ['whole']);
+  });
+
+  it('gives the first message the id it was told, and only the first', async () => {
+    const sent: { text: string; replaces?: string; id?: string }[] = [];
+    const writer = new ReplyWriter(
+      (text, replaces, id) => {
+        sent.push({ text, ...(replaces ? { replaces } : {}), ...(id ? { id } : {}) });
+        return Promise.resolve({ id: id ?? 'edit' });
+      },
+      { stream: true, intervalMs: 0, id: replyId('alice@example.org', 'stanza-1') },
+    );
+    writer.update('Hel');
+    await sleep(5);
+    assert.equal(await writer.finish('Hello.'), replyId('alice@example.org', 'stanza-1'));
+    assert.deepEqual(sent, [
+      { text: `Hel${IN_PROGRESS}`, id: replyId('alice@example.org', 'stanza-1') },
+      { text: 'Hello.', replaces: replyId('alice@example.org', 'stanza-1') },
+    ]);
+  });
+
+  it('derives one reply id per message and conversation, shaped as a UUID', () => {
+    const id = replyId('alice@example.org', 'stanza-1');
+    assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.equal(replyId('alice@example.org', 'stanza-1'), id);
+    assert.notEqual(replyId('alice@example.org', 'stanza-2'), id);
+    assert.notEqual(replyId('bob@example.org', 'stanza-1'), id);
   });
 
   it('reports a final send that fails', async () => {

@@ -82,6 +82,20 @@ describe('the session log (history.jsonl, Fluux Agent format)', () => {
     assert.equal(messages[3]?.reaction?.emojis[0], '👍');
   });
 
+  it('names the message an answer is for in reply_to (ours, after Fluux fields), and reads it back', () => {
+    const root = mkdtempSync(join(tmpdir(), 'mx-session-'));
+    const log = new SessionLog(root, 'alice@example.com');
+    log.append({ role: 'assistant', content: 'Hi', msgId: 'r1', ts: 0, replyTo: 'stanza-001' });
+    const line = readFileSync(join(root, 'alice@example.com', 'history.jsonl'), 'utf8')
+      .trim()
+      .split('\n')[1];
+    assert.equal(
+      line,
+      '{"type":"message","role":"assistant","content":"Hi","msg_id":"r1","ts":"1970-01-01T00:00:00.000+00:00","reply_to":"stanza-001"}',
+    );
+    assert.equal(log.messages()[0]?.replyTo, 'stanza-001');
+  });
+
   it('archives to sessions/YYYYMMDD-HHMMSS.jsonl (UTC), never over an earlier one', () => {
     const root = mkdtempSync(join(tmpdir(), 'mx-session-'));
     const log = new SessionLog(root, 'bob@example.com');

@@ -69,6 +69,9 @@ export async function twoPeers(shape: { sharer?: Shape; viewer?: Shape } = {}): 
   const bob = net.transport('bob');
   for (const peer of [alice, bob]) {
     await peer.connect();
+    // As the session host does: it listens from the moment it connects, so messages from
+    // before a follower starts are not kept for the follower (src/transport/listeners.ts).
+    peer.subscribe(() => undefined);
     await peer.joinWorkspace('#ws');
   }
   return {

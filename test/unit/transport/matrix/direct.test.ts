@@ -43,3 +43,59 @@ test('a send made while the direct room is being set up waits for it, so it cann
   assert.equal(created(), 1, 'one room for both');
   assert.equal(await rooms.roomFor('@peer:hs', never), '!dm1:hs', 'then the known room at once');
 });
+
+/** A client whose rooms have the memberships given, recording what is asked of it. */
+function client(memberships: Map<string, string>, calls: string[]): MatrixClient {
+  let direct: Record<string, unknown> = {};
+  return {
+    getRoom: (roomId: string) =>
+      memberships.has(roomId) ? { getMyMembership: () => memberships.get(roomId) } : null,
+    createRoom: () => {
+      calls.push('createRoom');
+      return Promise.resolve({ room_id: '!new:x.org' });
+    },
+    joinRoom: (roomId: string) => {
+      calls.push(`join ${roomId}`);
+      memberships.set(roomId, 'join');
+      return Promise.resolve({});
+    },
+    getAccountData: () => ({ getContent: () => direct }),
+    setAccountData: (_type: string, content: Record<string, unknown>) => {
+      calls.push(`m.direct ${JSON.stringify(content)}`);
+      direct = content;
+      return Promise.resolve({});
+    },
+  } as unknown as MatrixClient;
+}
+
+function rooms(memberships: Map<string, string>, calls: string[]): DirectRooms {
+  const c = client(memberships, calls);
+  return new DirectRooms({
+    userId: '@bot:x.org',
+    encryption: true,
+    client: () => c,
+    isWorkspace: () => false,
+    created: () => undefined,
+    ready: () => Promise.resolve(),
+    log: () => undefined,
+  });
+}
+
+test('after a restart, a direct room m.direct named before it synced as joined is used, not a new one', async () => {
+  const memberships = new Map([['!dm:x.org', 'invite']]);
+  const calls: string[] = [];
+  const direct = rooms(memberships, calls);
+  // m.direct arrives in the sync before the room's membership does.
+  direct.learn({ '@alice:x.org': ['!dm:x.org'] });
+  memberships.set('!dm:x.org', 'join');
+  assert.equal(await direct.roomFor('@alice:x.org', AbortSignal.timeout(1000)), '!dm:x.org');
+  assert.deepEqual(calls, []);
+});
+
+test('an invitation to a direct room is listed in m.direct before it is joined', async () => {
+  const calls: string[] = [];
+  await rooms(new Map(), calls).acceptInvite('!dm:x.org', '@alice:x.org');
+  // Killed between the two, the next process finds the invitation again; the other way round,
+  // a joined room it never knew as direct.
+  assert.deepEqual(calls, ['m.direct {"@alice:x.org":["!dm:x.org"]}', 'join !dm:x.org']);
+});

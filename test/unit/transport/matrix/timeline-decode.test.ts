@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MatrixEvent } from 'matrix-js-sdk';
-import { decodeTimelineEvent } from '../../../../src/transport/matrix/inbound.ts';
+import { MatrixEvent, type Room } from 'matrix-js-sdk';
+import { decodeTimelineEvent, Inbound } from '../../../../src/transport/matrix/inbound.ts';
 import { assertHistoryQuery } from '../../../../src/transport/matrix/history.ts';
 
 const event = (type: string, content: Record<string, unknown>): MatrixEvent =>
@@ -29,4 +29,31 @@ test('history queries: a positive whole limit and a non-empty cursor', () => {
   assert.throws(() => {
     assertHistoryQuery({ before: '' });
   }, /^UsageError: expected a history cursor, got an empty string$/);
+});
+
+test('an event is recorded as delivered only after the listeners had it, and once', () => {
+  const calls: string[] = [];
+  const recorded = new Set<string>();
+  const inbound = new Inbound({
+    userId: '@bot:x.org',
+    floor: () => 0,
+    delivered: (id) => recorded.has(id),
+    record: (id) => {
+      calls.push(`record ${id}`);
+      recorded.add(id);
+    },
+    encrypted: () => false,
+    directPeer: () => '@m:x.org',
+    nameOf: (roomId) => roomId,
+    onlineSince: () => 0,
+    emit: (e) => calls.push(`emit ${e.type}`),
+  });
+  const room = { roomId: '!r:x.org' } as unknown as Room;
+  const text = event('m.room.message', { msgtype: 'm.text', body: 'hi' });
+  inbound.enqueue(text, room);
+  // A process killed between the two delivers the event again after a restart (its sync
+  // token is older); recorded first, the event would have been lost.
+  assert.deepEqual(calls, ['emit text', 'record $e1']);
+  inbound.enqueue(text, room);
+  assert.deepEqual(calls, ['emit text', 'record $e1']);
 });
