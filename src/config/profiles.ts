@@ -1,5 +1,6 @@
 import Conf from 'conf';
 import { ConfigError, quote } from '../errors.ts';
+import { withFileLock } from './file-lock.ts';
 import { ensurePrivateDir, type Paths } from './paths.ts';
 import type { Profile } from './profile.ts';
 import { SecretStore } from './secrets.ts';
@@ -64,10 +65,12 @@ export class ProfileStore {
     isDefault: boolean;
   } {
     this.#secrets.write(profile.name, secret);
-    this.#conf.set('profiles', { ...this.#conf.get('profiles'), [profile.name]: profile });
-    if (options.makeDefault === true || this.defaultName() === undefined)
-      this.#conf.set('defaultProfile', profile.name);
-    return { isDefault: this.defaultName() === profile.name };
+    return this.#locked(() => {
+      this.#conf.set('profiles', { ...this.#conf.get('profiles'), [profile.name]: profile });
+      if (options.makeDefault === true || this.defaultName() === undefined)
+        this.#conf.set('defaultProfile', profile.name);
+      return { isDefault: this.defaultName() === profile.name };
+    });
   }
 
   /** The secret of a stored profile. Never print or log it. */
@@ -77,23 +80,32 @@ export class ProfileStore {
 
   /** Forget a profile and its secret; the default passes to the first remaining profile. */
   remove(name: string): { removed: Profile; defaultName: string | undefined } {
-    const removed = this.get(name);
-    const { [name]: _removed, ...rest } = this.#conf.get('profiles');
-    this.#conf.set('profiles', rest);
-    this.#secrets.remove(name);
-    if (this.defaultName() === name) {
-      const next = Object.keys(rest).sort()[0];
-      if (next === undefined) this.#conf.delete('defaultProfile');
-      else this.#conf.set('defaultProfile', next);
-    }
-    return { removed, defaultName: this.defaultName() };
+    return this.#locked(() => {
+      const removed = this.get(name);
+      const { [name]: _removed, ...rest } = this.#conf.get('profiles');
+      this.#conf.set('profiles', rest);
+      this.#secrets.remove(name);
+      if (this.defaultName() === name) {
+        const next = Object.keys(rest).sort()[0];
+        if (next === undefined) this.#conf.delete('defaultProfile');
+        else this.#conf.set('defaultProfile', next);
+      }
+      return { removed, defaultName: this.defaultName() };
+    });
   }
 
   /** Make an existing profile the default. */
   setDefault(name: string): Profile {
-    const profile = this.get(name);
-    this.#conf.set('defaultProfile', name);
-    return profile;
+    return this.#locked(() => {
+      const profile = this.get(name);
+      this.#conf.set('defaultProfile', name);
+      return profile;
+    });
+  }
+
+  /** Read-modify-write of profiles.json, one process at a time (concurrent logins). */
+  #locked<T>(fn: () => T): T {
+    return withFileLock(this.#conf.path, fn);
   }
 
   /** Where a profile's secret lives (tests, diagnostics). */

@@ -4,6 +4,7 @@
  * publishes the agent card there while it runs.
  */
 import Conf from 'conf';
+import { withFileLock } from './file-lock.ts';
 import { ensurePrivateDir, type Paths } from './paths.ts';
 
 interface Stored {
@@ -31,19 +32,26 @@ export class WorkspaceList {
 
   /** Add a workspace; false when it was there already. */
   add(profile: string, workspace: string): boolean {
-    const list = this.of(profile);
-    if (list.includes(workspace)) return false;
-    this.#conf.set('profiles', { ...this.#conf.get('profiles'), [profile]: [...list, workspace] });
-    return true;
+    return withFileLock(this.#conf.path, () => {
+      const list = this.of(profile);
+      if (list.includes(workspace)) return false;
+      this.#conf.set('profiles', {
+        ...this.#conf.get('profiles'),
+        [profile]: [...list, workspace],
+      });
+      return true;
+    });
   }
 
   /** Remove a workspace; false when it was not there. */
   remove(profile: string, workspace: string): boolean {
-    const list = this.of(profile);
-    if (!list.includes(workspace)) return false;
-    const profiles = { ...this.#conf.get('profiles') };
-    profiles[profile] = list.filter((w) => w !== workspace);
-    this.#conf.set('profiles', profiles);
-    return true;
+    return withFileLock(this.#conf.path, () => {
+      const list = this.of(profile);
+      if (!list.includes(workspace)) return false;
+      const profiles = { ...this.#conf.get('profiles') };
+      profiles[profile] = list.filter((w) => w !== workspace);
+      this.#conf.set('profiles', profiles);
+      return true;
+    });
   }
 }

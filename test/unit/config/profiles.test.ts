@@ -123,3 +123,34 @@ test('profile names are safe file names', () => {
     assert.throws(() => parseProfileName(bad), UsageError, bad);
   }
 });
+
+test('logins in several processes at once keep every profile', async () => {
+  const { dir } = store();
+  const module = new URL('../../../src/config/profiles.ts', import.meta.url).href;
+  // Each process saves 15 profiles of its own as fast as it can, all into one profiles.json.
+  const script = (n: number) =>
+    `import { ProfileStore } from ${JSON.stringify(module)};
+     const s = new ProfileStore({ config: ${JSON.stringify(dir)} });
+     for (let i = 0; i < 15; i++)
+       s.save({ name: 'p${String(n)}-' + i, network: 'xmpp', createdAt: '2026-11-26T00:00:00.000Z',
+         account: { mode: 'client', jid: 'p${String(n)}-' + i + '@example.org', tls: 'starttls' } }, 'pw');`;
+  const { spawn } = await import('node:child_process');
+  const codes = await Promise.all(
+    [1, 2, 3, 4].map(
+      (n) =>
+        new Promise<number | null>((resolve) => {
+          const child = spawn(process.execPath, ['--input-type=module', '-e', script(n)], {
+            stdio: 'inherit',
+          });
+          child.once('close', resolve);
+        }),
+    ),
+  );
+  assert.deepEqual(codes, [0, 0, 0, 0]);
+  assert.equal(new ProfileStore({ config: dir }).list().length, 60);
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.endsWith('.lock')),
+    [],
+    'no lock left behind',
+  );
+});
