@@ -12,7 +12,7 @@ export interface Figure {
   readonly value: number | boolean;
 }
 
-const JUDGED = /ratio|budgetmet|withinbudget|persecond|mbpersec/i;
+const JUDGED = /ratio|budgetmet|withinbudget|persecond|mbpersec|^medianseconds$/i;
 
 /** The judged figures of one benchmark's JSON, in document order. */
 export function figuresOf(bench: string, json: unknown, prefix = ''): Figure[] {
