@@ -7,8 +7,6 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createXmppTransport } from '../../src/transport/xmpp/index.ts';
-import { loginMatrix, tempHome } from '../support/cli.ts';
 import {
   runKillScenario,
   type KillMoment,
@@ -16,8 +14,8 @@ import {
   type KillOutcome,
 } from '../support/kill-scenario.ts';
 import { MatrixTestbed } from '../support/matrix-peers.ts';
-import { prosodyForTests, uniqueUser } from '../support/prosody.ts';
-import { newAccount } from '../support/xmpp-peers.ts';
+import { prosodyForTests } from '../support/prosody.ts';
+import { matrixServePeople, xmppServePeople } from '../support/serve-people.ts';
 
 const PEOPLE = 3;
 const EACH = 20;
@@ -32,26 +30,7 @@ describe('serve killed with SIGKILL mid-conversation and restarted', { timeout: 
   it('XMPP (Prosody): no message lost, none answered twice', { skip: !server }, async () => {
     if (!server) return;
     const outcome = await runKillScenario(
-      {
-        provider: 'anthropic',
-        person: async (prefix) => {
-          const options = await newAccount(server, prefix);
-          const transport = createXmppTransport(options);
-          await transport.connect();
-          return { transport, address: options.jid };
-        },
-        agent: async (name) => {
-          const user = uniqueUser(name);
-          await server.register(user, `pw-${user}`);
-          const jid = `${user}@${server.domain}`;
-          return {
-            toml: `[server]\nmode = "client"\nhost = "${server.host}"\nport = ${String(server.c2sPort)}\njid = "${jid}"\npassword = "pw-${user}"\ntls = "off"\n`,
-            env: tempHome(),
-            address: jid,
-          };
-        },
-        isAgent: (from, agent) => from.split('/')[0] === agent,
-      },
+      { provider: 'anthropic', ...xmppServePeople(server) },
       { people: PEOPLE, each: EACH, kills: KILLS, seed: SEED },
     );
     check('XMPP', outcome);
@@ -60,21 +39,7 @@ describe('serve killed with SIGKILL mid-conversation and restarted', { timeout: 
   it('Matrix (dev homeserver, E2EE): no message lost, none answered twice', async () => {
     const bed = await MatrixTestbed.start();
     try {
-      const network: KillNetwork = {
-        provider: 'openai',
-        person: async (prefix) => {
-          const account = await bed.account(prefix);
-          const { t } = await bed.connect(account);
-          return { transport: t, address: account.userId };
-        },
-        agent: async (name) => {
-          const account = await bed.account(name);
-          const env = tempHome();
-          await loginMatrix(env, 'bot', bed.url, account);
-          return { toml: '[matrix]\nprofile = "bot"\n', env, address: account.userId };
-        },
-        isAgent: (from, agent) => from === agent,
-      };
+      const network: KillNetwork = { provider: 'openai', ...matrixServePeople(bed) };
       check(
         'Matrix',
         await runKillScenario(network, { people: PEOPLE, each: EACH, kills: KILLS, seed: SEED }),

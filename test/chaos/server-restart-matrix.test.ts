@@ -3,8 +3,9 @@
  * with a serve agent are in flight (the built CLI throughout, end-to-end encrypted): all three
  * finish with nothing lost or delivered twice.
  */
+import { matrixServePeople } from '../support/serve-people.ts';
 import { serverRestartScenario } from '../support/chaos-restart.ts';
-import { loginMatrix, tempHome } from '../support/cli.ts';
+import { loginMatrix } from '../support/cli.ts';
 import { MatrixTestbed } from '../support/matrix-peers.ts';
 
 serverRestartScenario('Matrix (dev homeserver, end-to-end encrypted)', async () => {
@@ -17,18 +18,7 @@ serverRestartScenario('Matrix (dev homeserver, end-to-end encrypted)', async () 
       await loginMatrix(env, profile, bed.url, account);
       return account.userId;
     },
-    person: async (prefix) => {
-      const account = await bed.account(prefix);
-      const { t } = await bed.connect(account);
-      return { transport: t, address: account.userId };
-    },
-    agent: async (name) => {
-      const account = await bed.account(name);
-      const env = tempHome();
-      await loginMatrix(env, 'bot', bed.url, account);
-      return { toml: '[matrix]\nprofile = "bot"\n', env, address: account.userId };
-    },
-    isAgent: (from, agent) => from === agent,
+    ...matrixServePeople(bed),
     stop: () => bed.down(),
     start: () => bed.up(),
     dispose: () => bed.dispose(),

@@ -4,6 +4,7 @@
  * dev homeserver) stops, stays down a few seconds and starts again on the same port and data.
  * Everything must then finish with nothing lost and nothing twice; the figures are printed.
  */
+import { scriptedLlmToml } from './serve-people.ts';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -113,12 +114,7 @@ export function serverRestartScenario(name: string, makeNetwork: () => Promise<R
       serveAddress = account.address;
       serve = await startServe(
         `${account.toml}
-[llm]
-provider = "${net.provider}"
-model = "scripted-model"
-api_key = "sk-test-not-a-secret"
-base_url = "${llm.baseUrl(net.provider)}"
-
+${scriptedLlmToml(net.provider, llm.baseUrl(net.provider))}
 [agent]
 name = "helper"
 allowed_jids = ["${person.address}"]

@@ -5,6 +5,7 @@
  * config and memory. It returns what each person saw and what the agent's memory holds; the
  * test decides what is right.
  */
+import { scriptedLlmToml } from './serve-people.ts';
 import { SessionLog } from '../../src/agent/session-log.ts';
 import { isAlive } from '../../src/processes.ts';
 import { unansweredIn } from '../../src/agent/unanswered.ts';
@@ -103,12 +104,7 @@ export async function runKillScenario(net: KillNetwork, plan: KillPlan): Promise
       return new Conversation(transport, (from) => net.isAgent(from, account.address));
     });
     const toml = `${account.toml}
-[llm]
-provider = "${net.provider}"
-model = "scripted-model"
-api_key = "sk-test-not-a-secret"
-base_url = "${llm.baseUrl(net.provider)}"
-
+${scriptedLlmToml(net.provider, llm.baseUrl(net.provider))}
 [agent]
 name = "killed"
 allowed_jids = [${people.map((p) => `"${p.address}"`).join(', ')}]

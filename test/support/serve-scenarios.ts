@@ -3,6 +3,7 @@
  * agent against a scripted model that speaks a real provider's wire format, and people talk to
  * it with real clients (an XMPP account, a Matrix device).
  */
+import { scriptedLlmToml } from './serve-people.ts';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -80,12 +81,7 @@ export function serveScenarios(name: string, setup: () => Promise<ServeNetwork>)
       protocolAddress = account.protocolAddress;
       agent = await startServe(
         `${account.toml}
-[llm]
-provider = "${net.provider}"
-model = "scripted-model"
-api_key = "sk-test-not-a-secret"
-base_url = "${llm.baseUrl(net.provider)}"
-max_retries = 1
+${scriptedLlmToml(net.provider, llm.baseUrl(net.provider))}max_retries = 1
 
 [agent]
 name = "helper"
