@@ -3,7 +3,7 @@
  * agent against a scripted model that speaks a real provider's wire format, and people talk to
  * it with real clients (an XMPP account, a Matrix device).
  */
-import { scriptedLlmToml } from './serve-people.ts';
+import { scriptedLlmToml, type ServePeople } from './serve-people.ts';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,20 +23,8 @@ import {
   type ServeAgentProcess,
 } from './serve-harness.ts';
 
-/** What a network gives the scenarios. */
-export interface ServeNetwork {
-  /** A connected person (a new account each call). */
-  person(prefix: string): Promise<{ transport: Transport; address: string }>;
-  /**
-   * Make an agent account; returns agent.toml's account part, CLI args, the env it must run
-   * in, the address people write to, and the address the agent protocol asks (XMPP: full JID).
-   */
-  agent(name: string): Promise<{
-    toml: string;
-    env: NodeJS.ProcessEnv;
-    address: string;
-    protocolAddress: string;
-  }>;
+/** What a network gives the scenarios: its people and agent accounts (serve-people.ts), rooms. */
+export interface ServeNetwork extends Pick<ServePeople, 'person' | 'agent'> {
   /** A room the person creates (public) for the agent to join: its configured address. */
   room(person: Transport, name: string): Promise<string>;
   /** How a person's room target is named once joined (may differ from the configured address). */
