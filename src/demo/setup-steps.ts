@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { prosodyAvailable } from '../devserver/xmpp/prosody.ts';
 import { waitForLine } from './agents.ts';
 import { defaultOllamaHost, probeOllama, startOfflineModel, type DemoModel } from './model.ts';
-import { registerMatrix, show, showLines, type DemoWorld } from './world.ts';
+import { registerMatrix, retry, show, showLines, type DemoWorld } from './world.ts';
 
 /** One step of the demo. */
 export interface DemoStep {
@@ -211,29 +211,14 @@ export const discoverStep: DemoStep = {
   title: 'alice discovers the agents, their capabilities and liveness',
   run: async (world) => {
     const wanted = ['bob', 'carol'];
-    const result = await retryUntil(
-      world,
-      () => world.alice.run(['discover']),
-      (out) => wanted.every((name) => new RegExp(`^${name}\\s.*active`, 'm').test(out)),
-    );
-    world.report({ type: 'command', agent: 'alice', line: 'discover' });
-    showLines(world, result);
-  },
-};
-
-async function retryUntil(
-  world: DemoWorld,
-  run: () => Promise<{ stdout: string; stderr: string; code: number | null }>,
-  done: (stdout: string) => boolean,
-): Promise<string> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const result = await run();
-    if (result.code === 0 && done(result.stdout)) return result.stdout;
-    if (Date.now() > deadline || world.signal.aborted)
+    const active = (out: string) =>
+      wanted.every((name) => new RegExp(`^${name}\\s.*active`, 'm').test(out));
+    const result = await retry(world, world.alice, ['discover'], 20_000, active);
+    if (!active(result.stdout))
       throw new Error(
         `expected every agent in discover within 20 s, got:\n${result.stdout}${result.stderr}`,
       );
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-}
+    world.report({ type: 'command', agent: 'alice', line: 'discover' });
+    showLines(world, result.stdout);
+  },
+};

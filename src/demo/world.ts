@@ -174,17 +174,22 @@ export function showLines(world: DemoWorld, text: string, maxLines = 40): void {
     world.report({ type: 'output', text: `… (${String(lines.length - maxLines)} more lines)` });
 }
 
-/** Run `args` until it succeeds (a card not seen yet), at most `timeoutMs`. */
+/**
+ * Run `args` until it succeeds (a card not seen yet) and `done` holds for what it printed, at
+ * most `timeoutMs`; the last run either way.
+ */
 export async function retry(
   world: DemoWorld,
   agent: DemoAgent,
   args: readonly string[],
   timeoutMs: number,
+  done: (stdout: string) => boolean = () => true,
 ): Promise<CliRun> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const result = await agent.run(args);
-    if (result.code === 0 || Date.now() > deadline || world.signal.aborted) return result;
+    if (result.code === 0 && done(result.stdout)) return result;
+    if (Date.now() > deadline || world.signal.aborted) return result;
     await new Promise((resolve) => setTimeout(resolve, 400));
   }
 }

@@ -2,7 +2,9 @@
  * A terminal for tests of the ink views: what ink writes lands on a headless xterm screen of a
  * given size, read back as lines.
  */
+import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { HeadlessScreen } from '../../src/stream/screen.ts';
 
 /** A terminal of `columns`×`rows`; call `screen.dispose()` when done. */
@@ -37,5 +39,16 @@ export class FakeTerminal extends Writable {
   async lines(): Promise<string[]> {
     await this.#parsed;
     return this.screen.lines();
+  }
+
+  /** Poll the screen until `expected` shows (ink draws on its own timers); the screen. */
+  async until(expected: RegExp): Promise<string> {
+    let screen = '';
+    for (let i = 0; i < 60; i++) {
+      screen = (await this.lines()).join('\n');
+      if (expected.test(screen)) return screen;
+      await sleep(50);
+    }
+    assert.fail(`the screen never matched ${String(expected)}:\n${screen}`);
   }
 }

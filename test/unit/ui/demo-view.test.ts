@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { startDemoView } from '../../../src/ui/demo-view.ts';
 import { FakeTerminal } from '../../support/fake-terminal.ts';
@@ -24,7 +23,7 @@ describe('the demo view', () => {
         line: 'discover --capability a-very-long-capability-name-that-does-not-fit',
       });
       view.event({ type: 'output', text: 'bob  serve  active' });
-      await sleep(250);
+      await term.until(/▸ +2\. Discover the agents/);
       const live = await term.lines();
       const text = live.join('\n');
       assert.match(text, /\[1\/3\] Start the servers/);

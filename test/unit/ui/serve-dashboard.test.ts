@@ -55,17 +55,6 @@ function finalFrame(sink: FrameSink, dashboard: ServeDashboard): string[] {
   return sink.text.split('\n').filter((line) => line !== '');
 }
 
-/** Poll the screen until `expected` shows (ink draws on its own timers). */
-async function until(terminal: FakeTerminal, expected: RegExp): Promise<string> {
-  let screen = '';
-  for (let i = 0; i < 60; i++) {
-    screen = (await terminal.lines()).join('\n');
-    if (expected.test(screen)) return screen;
-    await sleep(50);
-  }
-  assert.fail(`the screen never matched ${String(expected)}:\n${screen}`);
-}
-
 describe('serve dashboard on a terminal', () => {
   it('draws the header, connections, conversations and recent lines', () => {
     const sink = new FrameSink(80, 24);
@@ -162,11 +151,11 @@ describe('serve dashboard on a terminal', () => {
     const terminal = new FakeTerminal(80, 24);
     screens.push(terminal.screen);
     const { feed, clock } = start(terminal);
-    await until(terminal, /none yet/);
+    await terminal.until(/none yet/);
     feed.report({ type: 'message', conversation: 'alice@x.org', from: 'a', text: 'hey', at: 0 });
-    await until(terminal, /● alice@x\.org +1 in 0 out +0s +← hey/);
+    await terminal.until(/● alice@x\.org +1 in 0 out +0s +← hey/);
     clock.t = 65_000;
-    const screen = await until(terminal, /up 1m05s/);
+    const screen = await terminal.until(/up 1m05s/);
     assert.match(screen, /alice@x\.org +1 in 0 out +1m05s/);
   });
 
@@ -176,9 +165,9 @@ describe('serve dashboard on a terminal', () => {
     const { feed } = start(terminal);
     for (let i = 0; i < 10; i++)
       feed.report({ type: 'message', conversation: `u${String(i)}`, from: 'a', text: 'hi', at: i });
-    await until(terminal, /u0 /);
+    await terminal.until(/u0 /);
     await terminal.resize(80, 10);
-    const screen = await until(terminal, /… \d+ more \(\d+ replying\)/);
+    const screen = await terminal.until(/… \d+ more \(\d+ replying\)/);
     assert.ok(screen.split('\n').filter((line) => line !== '').length < 10, screen);
   });
 

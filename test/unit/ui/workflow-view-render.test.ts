@@ -48,17 +48,6 @@ function start(flow: Workflow, columns: number, rows: number, clock = { t: 0 }) 
   return { terminal, view, clock };
 }
 
-/** Poll the screen until `expected` shows (ink draws on its own timers). */
-async function until(terminal: FakeTerminal, expected: RegExp): Promise<string> {
-  let screen = '';
-  for (let i = 0; i < 60; i++) {
-    screen = (await terminal.lines()).join('\n');
-    if (expected.test(screen)) return screen;
-    await sleep(50);
-  }
-  assert.fail(`the screen never matched ${String(expected)}:\n${screen}`);
-}
-
 describe('workflow view on a terminal', () => {
   it('draws the header, each job with its state, and the Ctrl-C hint', async () => {
     const { terminal, view, clock } = start(workflow, 80, 24);
@@ -75,7 +64,7 @@ describe('workflow view on a terminal', () => {
       error: 'step lint exited with 2',
       ms: 900,
     });
-    const screen = await until(terminal, /compiling/);
+    const screen = await terminal.until(/compiling/);
     const lines = screen.split('\n');
     assert.equal(lines[0], 'workflow pipeline  run-0123abcd  4s');
     assert.equal(lines[1], '● 1 running  ✗ 1 failed  ○ 2 pending');
@@ -89,16 +78,16 @@ describe('workflow view on a terminal', () => {
   it('ticks the running clock once a second without events', async () => {
     const { terminal, view, clock } = start(workflow, 80, 24);
     view.onEvent({ type: 'job-started', job: 'build', attempt: 1, agent: 'agt-alpha' });
-    await until(terminal, /build +agt-alpha +0s/);
+    await terminal.until(/build +agt-alpha +0s/);
     clock.t = 65_000;
-    await until(terminal, /build +agt-alpha +1m05s/);
+    await terminal.until(/build +agt-alpha +1m05s/);
   });
 
   it('cuts a long output line at the terminal width', async () => {
     const { terminal, view } = start(workflow, 40, 12);
     view.onEvent({ type: 'job-started', job: 'build', attempt: 1, agent: 'agt-alpha' });
     view.onEvent({ type: 'output', job: 'build', stream: 'stdout', line: 'x'.repeat(200) });
-    const screen = await until(terminal, /xxx/);
+    const screen = await terminal.until(/xxx/);
     const row = screen.split('\n').find((line) => line.includes('xxx')) ?? '';
     assert.equal(row.length, 40);
     assert.ok(row.endsWith('…'), row);
@@ -146,7 +135,7 @@ describe('workflow view on a terminal', () => {
       ms: 10,
     });
     view.onEvent({ type: 'run-cancelling' });
-    const screen = await until(terminal, /cancelling/);
+    const screen = await terminal.until(/cancelling/);
     const lines = screen.split('\n').filter((line) => line !== '');
     assert.ok(lines.length < 20, screen);
     assert.ok(
@@ -164,9 +153,9 @@ describe('workflow view on a terminal', () => {
   it('fits the rows again when the terminal gets shorter', async () => {
     const { terminal, view } = start(workflow, 80, 24);
     view.onEvent({ type: 'job-started', job: 'build', attempt: 1, agent: 'agt-alpha' });
-    await until(terminal, /needs test, lint/);
+    await terminal.until(/needs test, lint/);
     await terminal.resize(80, 6);
-    const screen = await until(terminal, /… 3 more: 3 pending/);
+    const screen = await terminal.until(/… 3 more: 3 pending/);
     assert.ok(/^● build /m.test(screen), screen);
   });
 });
